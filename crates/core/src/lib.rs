@@ -1,0 +1,1 @@
+//! GPU core (work in progress).

@@ -1,0 +1,1 @@
+//! Models (work in progress).

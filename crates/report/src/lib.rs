@@ -1,0 +1,1 @@
+//! Run summaries, plots and reports (work in progress).
