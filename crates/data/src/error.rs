@@ -42,7 +42,7 @@ pub enum DataError {
         source: std::io::Error,
     },
 
-    #[error("{}: file is empty; delete it and copy or download it again", path.display())]
+    #[error("{}: file is empty (or decompresses to nothing); delete it and copy or download it again", path.display())]
     EmptyFile { path: PathBuf },
 
     #[error(
