@@ -18,7 +18,7 @@ use crate::idx::{find_file, FILE_NAMES};
 use crate::{load_mnist, DataError, MirrorFailure, MnistRaw};
 
 /// Mirrors tried in order when neither a config nor the environment says
-/// otherwise. (The original yann.lecun.com site now refuses most downloads.)
+/// otherwise.
 pub const DEFAULT_MIRRORS: [&str; 2] = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",

@@ -4,6 +4,20 @@
 //! [`load_or_download`]) → [`subset`] by [`DigitSet`] → [`split_subset`].
 //! Every failure is a [`DataError`] naming the file and the problem; nothing
 //! here panics on bad input.
+//!
+//! ```no_run
+//! use oddeven_data::{load_or_download, resolve_data_dir, split_subset};
+//! use oddeven_data::{DigitSet, DownloadConfig, SplitConfig};
+//!
+//! let dir = resolve_data_dir(None); // --data-dir, else ODDEVEN_DATA, else data/mnist
+//! let raw = load_or_download(&dir, &DownloadConfig::default())?;
+//! let odd: DigitSet = "odd".parse()?;
+//! let split = split_subset(&raw, &odd, &SplitConfig::default())?;
+//! assert_eq!(split.train.feature_dim(), 784);
+//! let targets = split.train.one_hot(); // len() * 5 values
+//! # let _ = targets;
+//! # Ok::<(), oddeven_data::DataError>(())
+//! ```
 
 use std::path::{Path, PathBuf};
 

@@ -100,11 +100,16 @@ fn stratified_counts(counts: &[usize], n_test: usize) -> Vec<usize> {
     if n == 0 {
         return vec![0; counts.len()];
     }
-    let mut alloc: Vec<usize> = counts.iter().map(|&c| n_test * c / n).collect();
+    // u128 so `n_test * c` cannot overflow even on 32-bit targets.
+    let (n_test_w, n_w) = (n_test as u128, n as u128);
+    let mut alloc: Vec<usize> = counts
+        .iter()
+        .map(|&c| (n_test_w * c as u128 / n_w) as usize)
+        .collect();
     let mut order: Vec<usize> = (0..counts.len()).collect();
     // Stable sort: equal remainders keep class order.
-    order.sort_by_key(|&k| std::cmp::Reverse(n_test * counts[k] % n));
-    let short = n_test - alloc.iter().sum::<usize>();
+    order.sort_by_key(|&k| std::cmp::Reverse(n_test_w * counts[k] as u128 % n_w));
+    let short = n_test.saturating_sub(alloc.iter().sum::<usize>());
     for &k in order.iter().take(short) {
         alloc[k] += 1;
     }
@@ -129,6 +134,12 @@ pub fn split_examples(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut train_idx, mut test_idx);
     if stratify {
+        if let Some(bad) = ex.labels.iter().find(|&&l| l as usize >= ex.num_classes()) {
+            return Err(DataError::InvalidSplit(format!(
+                "cannot stratify: label {bad} but only {} classes",
+                ex.num_classes()
+            )));
+        }
         let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); ex.num_classes()];
         for (i, &label) in ex.labels.iter().enumerate() {
             if let Some(members) = by_class.get_mut(label as usize) {
@@ -141,8 +152,9 @@ pub fn split_examples(
         test_idx = Vec::with_capacity(n_test);
         for (members, take) in by_class.iter_mut().zip(alloc) {
             shuffle(members, &mut rng);
-            test_idx.extend_from_slice(&members[..take]);
-            train_idx.extend_from_slice(&members[take..]);
+            let (test_part, train_part) = members.split_at(take.min(members.len()));
+            test_idx.extend_from_slice(test_part);
+            train_idx.extend_from_slice(train_part);
         }
         shuffle(&mut train_idx, &mut rng);
         shuffle(&mut test_idx, &mut rng);
@@ -242,5 +254,18 @@ mod tests {
             assert!((a as f64 - exact).abs() < 1.0, "{a} vs {exact}");
         }
         assert_eq!(stratified_counts(&[1, 1, 1], 2), vec![1, 1, 0]);
+    }
+
+    #[test]
+    fn stratify_rejects_labels_outside_the_digit_list() {
+        let ex = Examples {
+            features: vec![0.0; 10 * crate::IMAGE_PIXELS],
+            labels: vec![0, 1, 2, 0, 1, 0, 1, 0, 1, 0],
+            digits: vec![3, 5],
+            source_indices: (0..10).collect(),
+        };
+        let err = split_examples(&ex, 0.2, 1, true).unwrap_err().to_string();
+        assert!(err.contains("label 2"), "{err}");
+        assert!(split_examples(&ex, 0.2, 1, false).is_ok());
     }
 }
