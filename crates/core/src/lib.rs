@@ -1,1 +1,18 @@
-//! GPU core (work in progress).
+//! oddeven-core: the wgpu runtime and the hand-written WGSL kernels of oddeven.
+//!
+//! - [`Gpu`]: adapter choice (auto / hardware / software lavapipe), device, pipeline cache.
+//! - [`Tensor`]: f32 arrays in storage buffers, allocated once and reused.
+//! - [`kernels`]: each WGSL kernel in `shaders/` built into a [`kernels::Dispatch`] that a
+//!   training step records into one compute pass.
+//! - [`cpu`]: a plain-Rust reference for every kernel, the oracle of the tests.
+
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod kernels;
+pub mod tensor;
+
+pub use error::{CoreError, Result};
+pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};
+pub use kernels::Dispatch;
+pub use tensor::{GpuArray, Staging, Tensor, U32Array};

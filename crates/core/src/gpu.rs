@@ -1,0 +1,355 @@
+//! The GPU context: one instance, adapter, device and queue, plus a cache of compiled
+//! compute pipelines so each kernel variant is built once per process.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{CoreError, Result};
+
+/// Environment variable that selects the adapter when no flag does.
+pub const DEVICE_ENV: &str = "ODDEVEN_DEVICE";
+
+/// Which adapter to run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// A hardware GPU if there is one, else the software adapter.
+    #[default]
+    Auto,
+    /// A hardware GPU (discrete, integrated or virtual); fail if there is none.
+    Hardware,
+    /// The Vulkan software rasteriser (Mesa lavapipe); fail if it is missing.
+    Software,
+}
+
+impl DeviceChoice {
+    /// The choice named by `ODDEVEN_DEVICE`, or `Auto` when it is unset.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var(DEVICE_ENV) {
+            Ok(value) if !value.trim().is_empty() => value.parse(),
+            _ => Ok(DeviceChoice::Auto),
+        }
+    }
+}
+
+impl FromStr for DeviceChoice {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(DeviceChoice::Auto),
+            "hardware" | "gpu" => Ok(DeviceChoice::Hardware),
+            "software" | "cpu" => Ok(DeviceChoice::Software),
+            _ => Err(CoreError::BadDeviceChoice(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceChoice::Auto => "auto",
+            DeviceChoice::Hardware => "hardware",
+            DeviceChoice::Software => "software",
+        })
+    }
+}
+
+/// What a report needs to know about the adapter a run used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSummary {
+    pub name: String,
+    /// e.g. "vulkan", "metal", "dx12".
+    pub backend: String,
+    /// e.g. "discrete-gpu", "integrated-gpu", "cpu".
+    pub device_type: String,
+    pub driver: String,
+}
+
+impl AdapterSummary {
+    pub fn from_info(info: &wgpu::AdapterInfo) -> Self {
+        let device_type = match info.device_type {
+            wgpu::DeviceType::DiscreteGpu => "discrete-gpu",
+            wgpu::DeviceType::IntegratedGpu => "integrated-gpu",
+            wgpu::DeviceType::VirtualGpu => "virtual-gpu",
+            wgpu::DeviceType::Cpu => "cpu",
+            wgpu::DeviceType::Other => "other",
+        };
+        AdapterSummary {
+            name: info.name.clone(),
+            backend: info.backend.to_str().to_string(),
+            device_type: device_type.to_string(),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
+        }
+    }
+
+    /// True for software adapters such as lavapipe.
+    pub fn is_software(&self) -> bool {
+        self.device_type == "cpu"
+    }
+}
+
+impl fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.backend, self.device_type)
+    }
+}
+
+/// One line per adapter wgpu can see, for `oddeven devices`.
+pub fn list_adapters() -> Vec<(AdapterSummary, wgpu::Limits)> {
+    let instance = new_instance();
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .into_iter()
+        .map(|a| (AdapterSummary::from_info(&a.get_info()), a.limits()))
+        .collect()
+}
+
+fn new_instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    // This build carries Vulkan, Metal and DX12 only: no silent fallback to GL llvmpipe,
+    // whose lazy shader compilation costs seconds per kernel.
+    desc.backends &= wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
+    wgpu::Instance::new(desc)
+}
+
+fn hardware_rank(t: wgpu::DeviceType) -> Option<u8> {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => Some(0),
+        wgpu::DeviceType::IntegratedGpu => Some(1),
+        wgpu::DeviceType::VirtualGpu => Some(2),
+        wgpu::DeviceType::Other => Some(3),
+        wgpu::DeviceType::Cpu => None,
+    }
+}
+
+fn pick_adapter(choice: DeviceChoice) -> Result<wgpu::Adapter> {
+    let instance = new_instance();
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let seen: Vec<String> = adapters
+        .iter()
+        .map(|a| AdapterSummary::from_info(&a.get_info()).to_string())
+        .collect();
+    let hardware = adapters
+        .iter()
+        .filter_map(|a| hardware_rank(a.get_info().device_type).map(|r| (r, a)))
+        .min_by_key(|(r, _)| *r)
+        .map(|(_, a)| a.clone());
+    let software = adapters
+        .iter()
+        .find(|a| {
+            let info = a.get_info();
+            info.device_type == wgpu::DeviceType::Cpu && info.backend == wgpu::Backend::Vulkan
+        })
+        .cloned();
+    let picked = match choice {
+        DeviceChoice::Hardware => hardware,
+        DeviceChoice::Software => software,
+        DeviceChoice::Auto => hardware.or(software),
+    };
+    picked.ok_or_else(|| {
+        let seen = if seen.is_empty() {
+            "wgpu found no adapters at all".to_string()
+        } else {
+            format!("wgpu found only: {}", seen.join("; "))
+        };
+        let wanted = match choice {
+            DeviceChoice::Hardware => "a hardware GPU (Vulkan, Metal or DX12)",
+            DeviceChoice::Software => "the Vulkan software adapter (Mesa lavapipe)",
+            DeviceChoice::Auto => "a hardware GPU or the Vulkan software adapter (Mesa lavapipe)",
+        };
+        CoreError::NoAdapter {
+            tried: format!("looked for {wanted} with --device {choice}; {seen}"),
+            hint: "Install a GPU driver with Vulkan support, or the software adapter with \
+                   `apt-get install mesa-vulkan-drivers` (Debian/Ubuntu), then check with \
+                   `oddeven devices`."
+                .to_string(),
+        }
+    })
+}
+
+/// The device everything runs on. Cheap to clone (shared inside).
+#[derive(Clone)]
+pub struct Gpu {
+    inner: Arc<GpuInner>,
+}
+
+struct GpuInner {
+    adapter: wgpu::Adapter,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    summary: AdapterSummary,
+    pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+}
+
+impl fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gpu")
+            .field("adapter", &self.inner.summary)
+            .finish()
+    }
+}
+
+impl Gpu {
+    /// Opens the adapter `choice` asks for, with the adapter's own buffer-size limits.
+    pub fn new(choice: DeviceChoice) -> Result<Self> {
+        let adapter = pick_adapter(choice)?;
+        let summary = AdapterSummary::from_info(&adapter.get_info());
+        let available = adapter.limits();
+        // WebGPU's defaults cap storage bindings at 128 MiB; the full odd training set
+        // alone is 89 MB, so ask for what the adapter really has.
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_buffer_size: available.max_buffer_size,
+            max_storage_buffers_per_shader_stage: available
+                .max_storage_buffers_per_shader_stage
+                .min(16),
+            max_compute_workgroup_storage_size: available.max_compute_workgroup_storage_size,
+            ..wgpu::Limits::default()
+        };
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("oddeven"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits,
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
+            CoreError::RequestDevice {
+                adapter: summary.to_string(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Gpu {
+            inner: Arc::new(GpuInner {
+                adapter,
+                device,
+                queue,
+                summary,
+                pipelines: Mutex::new(HashMap::new()),
+                modules: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Like [`Gpu::new`] with the choice from `ODDEVEN_DEVICE` (default auto).
+    pub fn from_env() -> Result<Self> {
+        Self::new(DeviceChoice::from_env()?)
+    }
+
+    pub fn device(&self) -> &wgpu::Device {
+        &self.inner.device
+    }
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.inner.queue
+    }
+    pub fn adapter(&self) -> &wgpu::Adapter {
+        &self.inner.adapter
+    }
+    pub fn summary(&self) -> &AdapterSummary {
+        &self.inner.summary
+    }
+    pub fn limits(&self) -> wgpu::Limits {
+        self.inner.device.limits()
+    }
+
+    /// A compute pipeline for `entry` of `source`, specialised by `constants`; built once.
+    pub(crate) fn pipeline(
+        &self,
+        file: &'static str,
+        source: &'static str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
+        let key = format!("{file}:{entry}:{constants:?}");
+        if let Some(p) = lock(&self.inner.pipelines).get(&key) {
+            return Ok(p.clone());
+        }
+        let module = {
+            let mut modules = lock(&self.inner.modules);
+            match modules.get(file) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = self.checked(file, || {
+                        let desc = wgpu::ShaderModuleDescriptor {
+                            label: Some(file),
+                            source: wgpu::ShaderSource::Wgsl(source.into()),
+                        };
+                        self.device().create_shader_module(desc)
+                    })?;
+                    modules.insert(file, m.clone());
+                    m
+                }
+            }
+        };
+        let pipeline = self.checked(&key, || {
+            self.device()
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&key),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        zero_initialize_workgroup_memory: false,
+                    },
+                    cache: None,
+                })
+        })?;
+        lock(&self.inner.pipelines).insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// Runs `f` inside a validation error scope so a mistake becomes a `CoreError`
+    /// instead of wgpu's default panic handler.
+    pub(crate) fn checked<T>(&self, context: &str, f: impl FnOnce() -> T) -> Result<T> {
+        let validation = self
+            .device()
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let oom = self
+            .device()
+            .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let value = f();
+        let oom_err = pollster::block_on(oom.pop());
+        let val_err = pollster::block_on(validation.pop());
+        match val_err.or(oom_err) {
+            Some(e) => Err(CoreError::Gpu {
+                context: context.to_string(),
+                message: e.to_string(),
+            }),
+            None => Ok(value),
+        }
+    }
+
+    /// Submits recorded work and returns without waiting.
+    pub fn submit(&self, encoder: wgpu::CommandEncoder) -> wgpu::SubmissionIndex {
+        self.queue().submit(Some(encoder.finish()))
+    }
+
+    /// Blocks until all submitted work has finished.
+    pub fn wait(&self) -> Result<()> {
+        self.device()
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| CoreError::Readback(e.to_string()))
+    }
+
+    pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// The largest buffer this device can bind as one storage binding.
+    pub fn max_binding_bytes(&self) -> u64 {
+        let l = self.limits();
+        l.max_storage_buffer_binding_size.min(l.max_buffer_size)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned cache only means another thread panicked mid-insert; the map is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,197 @@
+//! matmul: C = op(A)·op(B) (+ bias) (ReLU). Shaders: `shaders/matmul.wgsl` ("register",
+//! for software adapters) and `shaders/matmul_tiled.wgsl` ("tiled", for GPUs). CPU
+//! reference: [`crate::cpu::matmul`]. Tests: `crates/core/tests/matmul.rs`. Bench:
+//! `benches/kernels.rs`.
+//!
+//! Callers describe the product with [`MatmulSpec`]; the variant is chosen per adapter
+//! (override: `ODDEVEN_MATMUL=register|tiled`), so a new variant (say, cooperative-matrix
+//! tensor cores) plugs in here without touching any caller.
+
+use super::{build, shape_err, to_u32, Dispatch, MAX_GROUPS};
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::tensor::Tensor;
+
+const REGISTER_SRC: &str = include_str!("../../../../shaders/matmul.wgsl");
+const TILED_SRC: &str = include_str!("../../../../shaders/matmul_tiled.wgsl");
+
+/// Environment variable that forces a matmul variant (for benchmarks and tests).
+pub const VARIANT_ENV: &str = "ODDEVEN_MATMUL";
+
+/// Which transposes and fused epilogue a product uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatmulSpec {
+    /// Use Aᵀ: A is stored [K, M].
+    pub trans_a: bool,
+    /// Use Bᵀ: B is stored [N, K].
+    pub trans_b: bool,
+    /// Apply max(0, ·) after the (optional) bias add.
+    pub relu: bool,
+}
+
+impl MatmulSpec {
+    /// A·B.
+    pub const NN: MatmulSpec = MatmulSpec {
+        trans_a: false,
+        trans_b: false,
+        relu: false,
+    };
+    /// Aᵀ·B (weight gradients: Xᵀ·dY).
+    pub const TN: MatmulSpec = MatmulSpec {
+        trans_a: true,
+        trans_b: false,
+        relu: false,
+    };
+    /// A·Bᵀ (input gradients: dY·Wᵀ).
+    pub const NT: MatmulSpec = MatmulSpec {
+        trans_a: false,
+        trans_b: true,
+        relu: false,
+    };
+
+    pub fn with_relu(self) -> Self {
+        MatmulSpec { relu: true, ..self }
+    }
+}
+
+/// The shader versions of the matmul.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatmulVariant {
+    /// `matmul.wgsl`: no workgroup memory, uniform A loads; fastest on lavapipe.
+    Register,
+    /// `matmul_tiled.wgsl`: 64×64 workgroup-memory tiles; for hardware GPUs.
+    Tiled,
+}
+
+impl MatmulVariant {
+    /// The variant for this adapter, unless `ODDEVEN_MATMUL` names one.
+    pub fn for_gpu(gpu: &Gpu) -> Self {
+        match std::env::var(VARIANT_ENV).ok().as_deref() {
+            Some("register") => MatmulVariant::Register,
+            Some("tiled") => MatmulVariant::Tiled,
+            _ if gpu.summary().is_software() => MatmulVariant::Register,
+            _ => MatmulVariant::Tiled,
+        }
+    }
+}
+
+/// (M, K, N) of op(A)·op(B), checked against C and the bias.
+pub fn dims(
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    spec: MatmulSpec,
+) -> Result<(usize, usize, usize)> {
+    let (m, ka) = if spec.trans_a {
+        (a.cols(), a.rows())
+    } else {
+        (a.rows(), a.cols())
+    };
+    let (kb, n) = if spec.trans_b {
+        (b.cols(), b.rows())
+    } else {
+        (b.rows(), b.cols())
+    };
+    if ka != kb {
+        return Err(shape_err(
+            "matmul",
+            format!("inner dimensions differ: op(A) is {m}×{ka}, op(B) is {kb}×{n} (A {:?}, B {:?}, {spec:?})", a.shape(), b.shape()),
+        ));
+    }
+    if c.rows() != m || c.cols() != n {
+        return Err(shape_err(
+            "matmul",
+            format!("C has shape {:?}, expected [{m}, {n}]", c.shape()),
+        ));
+    }
+    if let Some(bias) = bias {
+        if bias.len() != n {
+            return Err(shape_err(
+                "matmul",
+                format!("bias has {} elements, expected {n}", bias.len()),
+            ));
+        }
+    }
+    if m == 0 || n == 0 || ka == 0 {
+        return Err(shape_err(
+            "matmul",
+            format!("empty product: M={m}, K={ka}, N={n}"),
+        ));
+    }
+    Ok((m, ka, n))
+}
+
+/// Builds C = op(A)·op(B) (+ bias) with the adapter's default variant.
+pub fn matmul(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    spec: MatmulSpec,
+) -> Result<Dispatch> {
+    matmul_variant(gpu, a, b, c, bias, spec, MatmulVariant::for_gpu(gpu))
+}
+
+/// Builds C = op(A)·op(B) (+ bias) with a chosen variant.
+pub fn matmul_variant(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    spec: MatmulSpec,
+    variant: MatmulVariant,
+) -> Result<Dispatch> {
+    let (m, k, n) = dims(a, b, c, bias, spec)?;
+    // A skinny C (the 5-class output layer) would leave most of each 64-column tile idle;
+    // compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead and let the shader store it transposed.
+    let swap = n < 64 && m > n;
+    let (a, b, m, n, trans_a, trans_b) = if swap {
+        (b, a, n, m, !spec.trans_b, !spec.trans_a)
+    } else {
+        (a, b, m, n, spec.trans_a, spec.trans_b)
+    };
+    let (m32, k32, n32) = (
+        to_u32("matmul", "M", m)?,
+        to_u32("matmul", "K", k)?,
+        to_u32("matmul", "N", n)?,
+    );
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let constants = [
+        ("TRANS_A", flag(trans_a)),
+        ("TRANS_B", flag(trans_b)),
+        ("HAS_BIAS", flag(bias.is_some())),
+        ("RELU", flag(spec.relu)),
+        ("TRANS_C", flag(swap)),
+    ];
+    let (file, src, cols_per_group, rows_per_group) = match variant {
+        MatmulVariant::Register => ("matmul.wgsl", REGISTER_SRC, 64, 8),
+        MatmulVariant::Tiled => ("matmul_tiled.wgsl", TILED_SRC, 64, 64),
+    };
+    let pipeline = gpu.pipeline(file, src, "main", &constants)?;
+    let row_blocks = m.div_ceil(rows_per_group) as u32;
+    let blocks_per_z = row_blocks.min(MAX_GROUPS);
+    let groups = [
+        n.div_ceil(cols_per_group) as u32,
+        blocks_per_z,
+        row_blocks.div_ceil(blocks_per_z),
+    ];
+    let params = [m32, n32, k32, blocks_per_z];
+    // Without a bias the binding still needs a buffer; A is already bound read-only.
+    let bias_binding = bias.unwrap_or(a);
+    build(
+        gpu,
+        format!("matmul {m}x{k}x{n} {spec:?} {variant:?} swapped={swap}"),
+        pipeline,
+        Some(bytemuck::cast_slice(&params)),
+        &[
+            (1, a.binding()),
+            (2, b.binding()),
+            (3, bias_binding.binding()),
+            (4, c.binding()),
+        ],
+        groups,
+    )
+}

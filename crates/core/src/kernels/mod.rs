@@ -1,0 +1,139 @@
+//! Dispatch of the hand-written WGSL kernels in `shaders/`.
+//!
+//! Every kernel is built into a [`Dispatch`]: pipeline, bind group and grid fixed once, when
+//! a model is built. A training step then only records dispatches into one compute pass:
+//! no allocation, no upload of shapes, no readback. Each module here pairs with a shader
+//! file and a CPU reference of the same name in [`crate::cpu`].
+
+pub mod activation;
+pub mod adam;
+pub mod loss;
+pub mod matmul;
+pub mod reduce;
+
+use crate::error::{CoreError, Result};
+use crate::gpu::Gpu;
+
+/// Invocations per workgroup of the 1-D (elementwise and per-row) kernels.
+pub(crate) const WG_1D: u32 = 256;
+/// Largest workgroup count per grid axis that every adapter accepts.
+pub(crate) const MAX_GROUPS: u32 = 65_535;
+
+/// One recorded-once kernel launch: pipeline, bindings and grid.
+#[derive(Debug)]
+pub struct Dispatch {
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    groups: [u32; 3],
+    // Kept alive with the bind group that refers to it.
+    _uniform: Option<wgpu::Buffer>,
+}
+
+impl Dispatch {
+    /// Records this launch into `pass`.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        if self.groups.contains(&0) {
+            return;
+        }
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Workgroups launched, for benchmarks and debugging.
+    pub fn groups(&self) -> [u32; 3] {
+        self.groups
+    }
+}
+
+/// Records `dispatches` in order into one compute pass of `encoder`.
+pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[&Dispatch]) {
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("oddeven"),
+        timestamp_writes: None,
+    });
+    for d in dispatches {
+        d.record(&mut pass);
+    }
+}
+
+/// Records, submits and waits: for tests, evaluation and one-off work, not training steps.
+pub fn run(gpu: &Gpu, dispatches: &[&Dispatch]) -> Result<()> {
+    let mut encoder = gpu.encoder("run");
+    record_all(&mut encoder, dispatches);
+    gpu.submit(encoder);
+    gpu.wait()
+}
+
+/// Builds a [`Dispatch`]. `uniform` (if any) is bound at binding 0; `bindings` follow at
+/// the binding numbers given.
+pub(crate) fn build(
+    gpu: &Gpu,
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    uniform: Option<&[u8]>,
+    bindings: &[(u32, wgpu::BindingResource<'_>)],
+    groups: [u32; 3],
+) -> Result<Dispatch> {
+    let uniform_buffer = uniform.map(|bytes| {
+        let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some(&label),
+            size: (bytes.len() as u64).next_multiple_of(16),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        gpu.queue().write_buffer(&buffer, 0, bytes);
+        buffer
+    });
+    let mut entries: Vec<wgpu::BindGroupEntry<'_>> = Vec::with_capacity(bindings.len() + 1);
+    if let Some(buffer) = &uniform_buffer {
+        entries.push(wgpu::BindGroupEntry {
+            binding: 0,
+            resource: buffer.as_entire_binding(),
+        });
+    }
+    for (binding, resource) in bindings {
+        entries.push(wgpu::BindGroupEntry {
+            binding: *binding,
+            resource: resource.clone(),
+        });
+    }
+    let bind_group = gpu.checked(&label, || {
+        gpu.device().create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(&label),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    })?;
+    Ok(Dispatch {
+        label,
+        pipeline,
+        bind_group,
+        groups,
+        _uniform: uniform_buffer,
+    })
+}
+
+/// Workgroups for a grid-stride loop over `n` items: enough to cover `n`, capped at one
+/// axis' limit (the shader loops over the rest).
+pub(crate) fn groups_1d(n: usize) -> [u32; 3] {
+    let groups = n.div_ceil(WG_1D as usize).min(MAX_GROUPS as usize) as u32;
+    [groups, 1, 1]
+}
+
+/// Converts a size to the u32 the shaders index with, or explains why it cannot be.
+pub(crate) fn to_u32(op: &'static str, what: &str, n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| CoreError::Shape {
+        op,
+        detail: format!("{what} = {n} does not fit the 32-bit indices the kernels use"),
+    })
+}
+
+pub(crate) fn shape_err(op: &'static str, detail: String) -> CoreError {
+    CoreError::Shape { op, detail }
+}

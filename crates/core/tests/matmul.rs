@@ -1,0 +1,155 @@
+//! matmul kernels vs `cpu::matmul` on awkward shapes, every transpose variant, both shader
+//! versions, with and without the fused bias/ReLU epilogue.
+
+mod common;
+
+use common::{assert_close, gpu, random};
+use oddeven_core::cpu;
+use oddeven_core::kernels::matmul::{matmul_variant, MatmulSpec, MatmulVariant};
+use oddeven_core::kernels::run;
+use oddeven_core::{Gpu, Tensor};
+
+const VARIANTS: [MatmulVariant; 2] = [MatmulVariant::Register, MatmulVariant::Tiled];
+const SPECS: [MatmulSpec; 3] = [MatmulSpec::NN, MatmulSpec::TN, MatmulSpec::NT];
+
+struct Case {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    bias: Vec<f32>,
+    ta: Tensor,
+    tb: Tensor,
+    tbias: Tensor,
+    tc: Tensor,
+}
+
+fn case(gpu: &Gpu, m: usize, k: usize, n: usize, spec: MatmulSpec, seed: u64) -> Case {
+    let a = random(m * k, seed, -1.0, 1.0);
+    let b = random(k * n, seed + 1, -1.0, 1.0);
+    let bias = random(n, seed + 2, -1.0, 1.0);
+    let a_shape = if spec.trans_a { [k, m] } else { [m, k] };
+    let b_shape = if spec.trans_b { [n, k] } else { [k, n] };
+    Case {
+        ta: Tensor::from_slice(gpu, &a_shape, &a, "a").unwrap(),
+        tb: Tensor::from_slice(gpu, &b_shape, &b, "b").unwrap(),
+        tbias: Tensor::from_slice(gpu, &[n], &bias, "bias").unwrap(),
+        tc: Tensor::zeros(gpu, &[m, n], "c").unwrap(),
+        a,
+        b,
+        bias,
+    }
+}
+
+fn check(gpu: &Gpu, m: usize, k: usize, n: usize) {
+    for (s, spec) in SPECS.into_iter().enumerate() {
+        let c = case(gpu, m, k, n, spec, 7 * s as u64 + (m * k * n) as u64);
+        for variant in VARIANTS {
+            for (bias, relu) in [(false, false), (true, true)] {
+                let spec = MatmulSpec { relu, ..spec };
+                let op = matmul_variant(
+                    gpu,
+                    &c.ta,
+                    &c.tb,
+                    &c.tc,
+                    bias.then_some(&c.tbias),
+                    spec,
+                    variant,
+                )
+                .unwrap();
+                run(gpu, &[&op]).unwrap();
+                let got = c.tc.read(gpu).unwrap();
+                let want = cpu::matmul(&c.a, &c.b, m, k, n, spec, bias.then_some(&c.bias[..]));
+                assert_close(
+                    &format!("{m}x{k}x{n} {spec:?} {variant:?} bias={bias}"),
+                    &got,
+                    &want,
+                    1e-4,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn one_by_one() {
+    let Some(gpu) = gpu() else { return };
+    check(&gpu, 1, 1, 1);
+}
+
+#[test]
+fn small_odd_shapes() {
+    let Some(gpu) = gpu() else { return };
+    check(&gpu, 7, 13, 5);
+    check(&gpu, 65, 3, 66);
+    check(&gpu, 9, 17, 129);
+}
+
+#[test]
+fn mnist_hidden_layer_shape() {
+    let Some(gpu) = gpu() else { return };
+    check(&gpu, 33, 784, 300);
+}
+
+#[test]
+fn mnist_output_layer_shape() {
+    let Some(gpu) = gpu() else { return };
+    check(&gpu, 1000, 784, 5);
+}
+
+/// The full odd training set times W1, once, on the adapter's default variant. The
+/// reference is computed for a sample of rows (every column), which catches any tiling or
+/// grid-folding error without an hour of f64 loops.
+#[test]
+fn full_odd_training_set_forward() {
+    let Some(gpu) = gpu() else { return };
+    let (m, k, n) = (28465, 784, 300);
+    let c = case(&gpu, m, k, n, MatmulSpec::NN, 99);
+    let op = oddeven_core::kernels::matmul::matmul(
+        &gpu,
+        &c.ta,
+        &c.tb,
+        &c.tc,
+        Some(&c.tbias),
+        MatmulSpec::NN,
+    )
+    .unwrap();
+    run(&gpu, &[&op]).unwrap();
+    let got = c.tc.read(&gpu).unwrap();
+    let rows: Vec<usize> = (0..m).step_by(997).chain([m - 8, m - 1]).collect();
+    for r in rows {
+        let a_row = &c.a[r * k..(r + 1) * k];
+        let want = cpu::matmul(a_row, &c.b, 1, k, n, MatmulSpec::NN, Some(&c.bias));
+        assert_close(&format!("row {r}"), &got[r * n..(r + 1) * n], &want, 1e-4);
+    }
+}
+
+#[test]
+fn mismatched_shapes_are_errors() {
+    let Some(gpu) = gpu() else { return };
+    let a = Tensor::zeros(&gpu, &[4, 3], "a").unwrap();
+    let b = Tensor::zeros(&gpu, &[5, 2], "b").unwrap();
+    let c = Tensor::zeros(&gpu, &[4, 2], "c").unwrap();
+    let err = matmul_variant(
+        &gpu,
+        &a,
+        &b,
+        &c,
+        None,
+        MatmulSpec::NN,
+        MatmulVariant::Register,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("inner dimensions differ"), "{err}");
+    let b = Tensor::zeros(&gpu, &[3, 2], "b").unwrap();
+    let wrong_c = Tensor::zeros(&gpu, &[2, 4], "c").unwrap();
+    let err = matmul_variant(
+        &gpu,
+        &a,
+        &b,
+        &wrong_c,
+        None,
+        MatmulSpec::NN,
+        MatmulVariant::Register,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("C has shape"), "{err}");
+}

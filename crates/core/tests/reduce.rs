@@ -1,0 +1,88 @@
+//! Column sums, the metrics reduction, the confusion matrix and the row gather vs their
+//! CPU references.
+
+mod common;
+
+use common::{assert_close, gpu, one_hot, random};
+use oddeven_core::kernels::reduce::{column_sum, confusion, gather_rows, MetricsReduce};
+use oddeven_core::kernels::run;
+use oddeven_core::{cpu, Tensor, U32Array};
+
+#[test]
+fn column_sum_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    for (rows, cols) in [(1usize, 1usize), (7, 13), (28465, 5), (1001, 300)] {
+        let x = random(rows * cols, rows as u64, -1.0, 1.0);
+        let tx = Tensor::from_slice(&gpu, &[rows, cols], &x, "x").unwrap();
+        let out = Tensor::zeros(&gpu, &[cols], "out").unwrap();
+        run(&gpu, &[&column_sum(&gpu, &tx, &out).unwrap()]).unwrap();
+        assert_close(
+            &format!("{rows}x{cols}"),
+            &out.read(&gpu).unwrap(),
+            &cpu::column_sum(&x, rows, cols),
+            1e-4,
+        );
+    }
+}
+
+#[test]
+fn metrics_reduce_writes_and_accumulates_slots() {
+    let Some(gpu) = gpu() else { return };
+    let rows = 1000;
+    let mut stats = random(2 * rows, 1, 0.0, 2.0);
+    for r in 0..rows {
+        stats[2 * r + 1] = (r % 3 == 0) as u32 as f32;
+    }
+    let ts = Tensor::from_slice(&gpu, &[rows, 2], &stats, "stats").unwrap();
+    let metrics = Tensor::zeros(&gpu, &[4, 2], "metrics").unwrap();
+    let reduce = MetricsReduce::new(&gpu, &ts, &metrics, 1.0 / rows as f32).unwrap();
+    reduce.set_slot(&gpu, 2, false).unwrap();
+    run(&gpu, &[reduce.dispatch()]).unwrap();
+    reduce.set_slot(&gpu, 3, false).unwrap();
+    run(&gpu, &[reduce.dispatch()]).unwrap();
+    reduce.set_slot(&gpu, 3, true).unwrap();
+    run(&gpu, &[reduce.dispatch()]).unwrap();
+    let got = metrics.read(&gpu).unwrap();
+    let (loss, correct) = cpu::reduce_metrics(&stats, 1.0 / rows as f32);
+    assert_eq!(&got[..4], &[0.0; 4]);
+    assert_close("slot 2", &got[4..6], &[loss, correct], 1e-5);
+    assert_close(
+        "slot 3 accumulated",
+        &got[6..8],
+        &[2.0 * loss, 2.0 * correct],
+        1e-5,
+    );
+    assert_eq!(correct, 334.0);
+    assert!(reduce.set_slot(&gpu, 4, false).is_err());
+}
+
+#[test]
+fn confusion_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, k) = (5000, 5);
+    let z = random(rows * k, 4, -1.0, 1.0);
+    let y = one_hot(rows, k, 5);
+    let tz = Tensor::from_slice(&gpu, &[rows, k], &z, "z").unwrap();
+    let ty = Tensor::from_slice(&gpu, &[rows, k], &y, "y").unwrap();
+    let counts = U32Array::zeros(&gpu, &[k, k], "counts").unwrap();
+    run(&gpu, &[&confusion(&gpu, &tz, &ty, &counts).unwrap()]).unwrap();
+    let got = counts.read(&gpu).unwrap();
+    assert_eq!(got, cpu::confusion(&z, &y, k));
+    assert_eq!(got.iter().sum::<u32>(), rows as u32);
+}
+
+#[test]
+fn gather_rows_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, cols) = (50, 7);
+    let src = random(rows * cols, 8, -1.0, 1.0);
+    let index: Vec<u32> = vec![49, 0, 3, 3, 17];
+    let ts = Tensor::from_slice(&gpu, &[rows, cols], &src, "src").unwrap();
+    let ti = U32Array::from_slice(&gpu, &[index.len()], &index, "index").unwrap();
+    let out = Tensor::zeros(&gpu, &[index.len(), cols], "out").unwrap();
+    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()]).unwrap();
+    assert_eq!(
+        out.read(&gpu).unwrap(),
+        cpu::gather_rows(&src, cols, &index)
+    );
+}

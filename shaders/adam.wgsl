@@ -1,0 +1,36 @@
+// adam.wgsl — one Adam step in place over one parameter tensor (PyTorch's formulation):
+//   m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
+//   θ ← θ − lr · (m / c1) / (√(v / c2) + ε),   c1 = 1 − β1^t, c2 = 1 − β2^t
+// The hyper-parameters live in one small uniform shared by every parameter tensor and
+// rewritten once per step, so the step counter never needs a readback. CPU reference:
+// cpu::adam_step.
+
+struct Hyper {
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    c1: f32,
+    c2: f32,
+    _pad0: f32,
+    _pad1: f32,
+}
+
+@group(0) @binding(0) var<uniform> h: Hyper;
+@group(0) @binding(1) var<storage, read_write> param: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+
+@compute @workgroup_size(256)
+fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let n = arrayLength(&param);
+    for (var i = gid.x; i < n; i += nwg.x * 256u) {
+        let g = grad[i];
+        let mi = h.beta1 * m[i] + (1.0 - h.beta1) * g;
+        let vi = h.beta2 * v[i] + (1.0 - h.beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= h.lr * (mi / h.c1) / (sqrt(vi / h.c2) + h.eps);
+    }
+}
