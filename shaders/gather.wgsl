@@ -1,12 +1,14 @@
-// gather.wgsl — out[i, :] = src[index[i], :]: copies a shuffled minibatch out of the
+// gather.wgsl — out[i, :] = src[index[offset + i], :]: copies a shuffled minibatch out of the
 // data set that stays on the GPU, so minibatch training uploads only the permutation once
 // per epoch. CPU reference: cpu::gather_rows.
 
 struct Params {
     rows: u32,
     cols: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // First entry of `index` this dispatch uses: one permutation per epoch serves every
+    // minibatch of it.
+    offset: u32,
+    _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,6 +22,6 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     for (var e = gid.x; e < n; e += nwg.x * 256u) {
         let row = e / p.cols;
         let col = e % p.cols;
-        out[e] = src[index[row] * p.cols + col];
+        out[e] = src[index[p.offset + row] * p.cols + col];
     }
 }

@@ -198,7 +198,7 @@ pub fn adam_step(
     }
 }
 
-/// out[i, :] = src[index[i], :], as `gather_rows`.
+/// out[i, :] = src[index[i], :], as `gather_rows` (pass the slice of `index` it reads).
 pub fn gather_rows(src: &[f32], cols: usize, index: &[u32]) -> Vec<f32> {
     index
         .iter()

@@ -16,3 +16,5 @@ pub use error::{CoreError, Result};
 pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};
 pub use kernels::Dispatch;
 pub use tensor::{GpuArray, Staging, Tensor, U32Array};
+/// The wgpu this crate was built against, so users name the same types.
+pub use wgpu;

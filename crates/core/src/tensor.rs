@@ -6,8 +6,9 @@ use std::marker::PhantomData;
 use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
 
-/// A row-major array of `T` in one GPU storage buffer.
-#[derive(Debug)]
+/// A row-major array of `T` in one GPU storage buffer. Cloning shares the buffer (a
+/// handle copy), which is how a training graph and an evaluation graph use one data set.
+#[derive(Debug, Clone)]
 pub struct GpuArray<T: bytemuck::Pod> {
     buffer: wgpu::Buffer,
     shape: Vec<usize>,

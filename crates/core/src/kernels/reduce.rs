@@ -161,10 +161,16 @@ pub fn confusion(
     )
 }
 
-/// out[i, :] = src[index[i], :].
-pub fn gather_rows(gpu: &Gpu, src: &Tensor, index: &U32Array, out: &Tensor) -> Result<Dispatch> {
+/// out[i, :] = src[index[offset + i], :].
+pub fn gather_rows(
+    gpu: &Gpu,
+    src: &Tensor,
+    index: &U32Array,
+    offset: usize,
+    out: &Tensor,
+) -> Result<Dispatch> {
     let cols = src.cols();
-    if out.cols() != cols || out.rows() != index.len() {
+    if out.cols() != cols || offset + out.rows() > index.len() {
         return Err(shape_err(
             "gather_rows",
             format!(
