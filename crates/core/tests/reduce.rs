@@ -80,9 +80,16 @@ fn gather_rows_matches_reference() {
     let ts = Tensor::from_slice(&gpu, &[rows, cols], &src, "src").unwrap();
     let ti = U32Array::from_slice(&gpu, &[index.len()], &index, "index").unwrap();
     let out = Tensor::zeros(&gpu, &[index.len(), cols], "out").unwrap();
-    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()]).unwrap();
+    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, 0, &out).unwrap()]).unwrap();
     assert_eq!(
         out.read(&gpu).unwrap(),
         cpu::gather_rows(&src, cols, &index)
     );
+    let tail = Tensor::zeros(&gpu, &[2, cols], "tail").unwrap();
+    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, 3, &tail).unwrap()]).unwrap();
+    assert_eq!(
+        tail.read(&gpu).unwrap(),
+        cpu::gather_rows(&src, cols, &index[3..])
+    );
+    assert!(gather_rows(&gpu, &ts, &ti, 4, &tail).is_err());
 }
