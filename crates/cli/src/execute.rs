@@ -128,10 +128,7 @@ fn validate(args: &TrainArgs) -> Result<()> {
     if args.patience == Some(0) {
         bail!("--patience must be at least 1");
     }
-    if args.from.is_some()
-        && args.transfer_mode != crate::args::ModeArg::All
-        && !is_transfer_task(args)
-    {
+    if args.from.is_some() && !is_transfer_task(args) {
         bail!(
             "--from only applies to transfer tasks (transfer-odd-even, transfer-even-odd, paper)"
         );
