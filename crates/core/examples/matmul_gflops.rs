@@ -31,7 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let variants = match std::env::var("ODDEVEN_MATMUL").ok().as_deref() {
         Some("tiled") => vec![MatmulVariant::Tiled],
         Some("register") => vec![MatmulVariant::Register],
-        _ => vec![MatmulVariant::Register, MatmulVariant::Tiled],
+        Some("vec4") => vec![MatmulVariant::Vec4],
+        _ => vec![
+            MatmulVariant::Vec4,
+            MatmulVariant::Register,
+            MatmulVariant::Tiled,
+        ],
     };
     for (m, k, n, spec, what) in shapes {
         let a_shape = if spec.trans_a { [k, m] } else { [m, k] };

@@ -9,7 +9,11 @@ use oddeven_core::kernels::matmul::{matmul_variant, MatmulSpec, MatmulVariant};
 use oddeven_core::kernels::run;
 use oddeven_core::{Gpu, Tensor};
 
-const VARIANTS: [MatmulVariant; 2] = [MatmulVariant::Register, MatmulVariant::Tiled];
+const VARIANTS: [MatmulVariant; 3] = [
+    MatmulVariant::Register,
+    MatmulVariant::Vec4,
+    MatmulVariant::Tiled,
+];
 const SPECS: [MatmulSpec; 3] = [MatmulSpec::NN, MatmulSpec::TN, MatmulSpec::NT];
 
 struct Case {
@@ -81,12 +85,25 @@ fn small_odd_shapes() {
     check(&gpu, 7, 13, 5);
     check(&gpu, 65, 3, 66);
     check(&gpu, 9, 17, 129);
+    // Whole-vec4 rows, so the vec4 variant (not its fallback) runs for A·B and Aᵀ·B, with
+    // row and column tails inside a tile.
+    check(&gpu, 12, 8, 20);
+    check(&gpu, 36, 44, 68);
 }
 
 #[test]
 fn mnist_hidden_layer_shape() {
     let Some(gpu) = gpu() else { return };
     check(&gpu, 33, 784, 300);
+}
+
+#[test]
+fn mnist_weight_gradient_shape() {
+    let Some(gpu) = gpu() else { return };
+    check(&gpu, 784, 100, 300);
+    // K long enough for the chunked Aᵀ·B (1024 + 1024 + 452), bias on the first chunk and
+    // ReLU on the last.
+    check(&gpu, 36, 2500, 68);
 }
 
 #[test]

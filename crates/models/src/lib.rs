@@ -12,7 +12,7 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod reference;
-mod shuffle;
+pub mod shuffle;
 pub mod spec;
 pub mod train;
 pub mod transfer;

@@ -128,3 +128,65 @@ fn gpu_steps_match_cpu_steps() {
         }
     }
 }
+
+/// Minibatches (16 + 16 + a tail of 5, reshuffled each epoch) on the GPU equal the same
+/// steps on the CPU with the same permutations.
+#[test]
+fn gpu_minibatch_epochs_match_cpu_steps() {
+    let Some(gpu) = gpu() else { return };
+    let (rows, batch, epochs, seed) = (37, 16, 2, 11);
+    let spec = ModelSpec::mlp(6, 5, 3, OutputKind::Softmax);
+    let (x, labels, y) = tiny_problem(rows, spec.inputs, spec.classes);
+    let data = DataRef {
+        features: &x,
+        labels: &labels,
+        classes: spec.classes,
+    };
+    let start = Params::init(spec, 2).unwrap();
+    let cfg = TrainConfig {
+        epochs,
+        batch_size: Some(batch),
+        seed,
+        ..TrainConfig::default()
+    };
+    let mut on_gpu = start.clone();
+    train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
+
+    let mut on_cpu = start;
+    let mut state = AdamState::new(&on_cpu);
+    let mut shuffler = oddeven_models::shuffle::Shuffler::new(seed);
+    for _ in 0..epochs {
+        let perm = shuffler.permutation(rows);
+        for chunk in perm.chunks(batch) {
+            let xb: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&r| x[r as usize * spec.inputs..(r as usize + 1) * spec.inputs].to_vec())
+                .collect();
+            let yb: Vec<f32> = chunk
+                .iter()
+                .flat_map(|&r| {
+                    y[r as usize * spec.classes..(r as usize + 1) * spec.classes].to_vec()
+                })
+                .collect();
+            reference::step(
+                &mut on_cpu,
+                &mut state,
+                &AdamConfig::default(),
+                &xb,
+                &yb,
+                chunk.len(),
+                0,
+            );
+        }
+    }
+    for (g, c) in on_gpu.layers.iter().zip(&on_cpu.layers) {
+        for (a, b) in g
+            .weight
+            .iter()
+            .zip(&c.weight)
+            .chain(g.bias.iter().zip(&c.bias))
+        {
+            assert!((a - b).abs() < 1e-4, "gpu {a} cpu {b}");
+        }
+    }
+}

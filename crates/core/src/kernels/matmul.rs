@@ -13,6 +13,7 @@ use crate::gpu::Gpu;
 use crate::tensor::Tensor;
 
 const REGISTER_SRC: &str = include_str!("../../../../shaders/matmul.wgsl");
+const VEC4_SRC: &str = include_str!("../../../../shaders/matmul_vec4.wgsl");
 const TILED_SRC: &str = include_str!("../../../../shaders/matmul_tiled.wgsl");
 
 /// Environment variable that forces a matmul variant (for benchmarks and tests).
@@ -59,6 +60,9 @@ impl MatmulSpec {
 pub enum MatmulVariant {
     /// `matmul.wgsl`: no workgroup memory, uniform A loads; fastest on lavapipe.
     Register,
+    /// `matmul_vec4.wgsl`: as `Register` with vec4 loads, for shapes whose rows are whole
+    /// vec4s (others fall back to `Register`); fastest on lavapipe.
+    Vec4,
     /// `matmul_tiled.wgsl`: 64×64 workgroup-memory tiles; for hardware GPUs.
     Tiled,
 }
@@ -68,8 +72,9 @@ impl MatmulVariant {
     pub fn for_gpu(gpu: &Gpu) -> Self {
         match std::env::var(VARIANT_ENV).ok().as_deref() {
             Some("register") => MatmulVariant::Register,
+            Some("vec4") => MatmulVariant::Vec4,
             Some("tiled") => MatmulVariant::Tiled,
-            _ if gpu.summary().is_software() => MatmulVariant::Register,
+            _ if gpu.summary().is_software() => MatmulVariant::Vec4,
             _ => MatmulVariant::Tiled,
         }
     }
@@ -159,18 +164,25 @@ pub fn matmul_variant(
         to_u32("matmul", "N", n)?,
     );
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let constants = [
+    let mut constants = vec![
         ("TRANS_A", flag(trans_a)),
-        ("TRANS_B", flag(trans_b)),
         ("HAS_BIAS", flag(bias.is_some())),
         ("RELU", flag(spec.relu)),
-        ("TRANS_C", flag(swap)),
     ];
+    let vec4_fits =
+        !swap && !trans_b && n % 4 == 0 && if trans_a { m % 4 == 0 } else { k % 4 == 0 };
+    let variant = match variant {
+        MatmulVariant::Vec4 if !vec4_fits => MatmulVariant::Register,
+        v => v,
+    };
+    if variant != MatmulVariant::Vec4 {
+        constants.extend([("TRANS_B", flag(trans_b)), ("TRANS_C", flag(swap))]);
+    }
     let (file, src, cols_per_group, rows_per_group) = match variant {
         MatmulVariant::Register => ("matmul.wgsl", REGISTER_SRC, 64, 8),
+        MatmulVariant::Vec4 => ("matmul_vec4.wgsl", VEC4_SRC, 64, 8),
         MatmulVariant::Tiled => ("matmul_tiled.wgsl", TILED_SRC, 64, 64),
     };
-    let pipeline = gpu.pipeline(file, src, "main", &constants)?;
     let row_blocks = m.div_ceil(rows_per_group) as u32;
     let blocks_per_z = row_blocks.min(MAX_GROUPS);
     let groups = [
@@ -178,20 +190,73 @@ pub fn matmul_variant(
         blocks_per_z,
         row_blocks.div_ceil(blocks_per_z),
     ];
-    let params = [m32, n32, k32, blocks_per_z];
     // Without a bias the binding still needs a buffer; A is already bound read-only.
     let bias_binding = bias.unwrap_or(a);
-    build(
-        gpu,
-        format!("matmul {m}x{k}x{n} {spec:?} {variant:?} swapped={swap}"),
-        pipeline,
-        Some(bytemuck::cast_slice(&params)),
-        &[
-            (1, a.binding()),
-            (2, b.binding()),
-            (3, bias_binding.binding()),
-            (4, c.binding()),
-        ],
-        groups,
-    )
+    let bindings = [
+        (1, a.binding()),
+        (2, b.binding()),
+        (3, bias_binding.binding()),
+        (4, c.binding()),
+    ];
+    let label = format!("matmul {m}x{k}x{n} {spec:?} {variant:?} swapped={swap}");
+    if variant != MatmulVariant::Vec4 {
+        let pipeline = gpu.pipeline(file, src, "main", &constants)?;
+        let params = [m32, n32, k32, blocks_per_z];
+        return build(
+            gpu,
+            label,
+            pipeline,
+            Some(bytemuck::cast_slice(&params)),
+            &bindings,
+            groups,
+        );
+    }
+    // vec4: Aᵀ·B over a long K runs in k chunks whose operands stay in cache; the bias is
+    // added by the first chunk and the ReLU applied by the last.
+    let chunks: Vec<(usize, usize)> = if trans_a {
+        (0..k)
+            .step_by(K_CHUNK)
+            .map(|b| (b, (b + K_CHUNK).min(k)))
+            .collect()
+    } else {
+        vec![(0, k)]
+    };
+    let last = chunks.len() - 1;
+    let mut launches = Vec::with_capacity(chunks.len());
+    for (i, &(k_begin, k_end)) in chunks.iter().enumerate() {
+        let constants = [
+            ("TRANS_A", flag(trans_a)),
+            ("ACCUMULATE", flag(i > 0)),
+            ("HAS_BIAS", flag(i == 0 && bias.is_some())),
+            ("RELU", flag(i == last && spec.relu)),
+        ];
+        let pipeline = gpu.pipeline(file, src, "main", &constants)?;
+        let params = [
+            m32,
+            n32,
+            k32,
+            blocks_per_z,
+            k_begin as u32,
+            k_end as u32,
+            0,
+            0,
+        ];
+        launches.push(build(
+            gpu,
+            format!("{label} k {k_begin}..{k_end}"),
+            pipeline,
+            Some(bytemuck::cast_slice(&params)),
+            &bindings,
+            groups,
+        )?);
+    }
+    let mut launches = launches.into_iter();
+    let first = launches
+        .next()
+        .ok_or_else(|| shape_err("matmul", "no k range".into()))?;
+    Ok(launches.fold(first, Dispatch::followed_by))
 }
+
+/// Rows of the k dimension per launch of a chunked Aᵀ·B: 1024 rows of X (3.1 MB) and of
+/// the hidden gradient (1.2 MB) stay in cache while every tile of C reads them.
+const K_CHUNK: usize = 1024;

@@ -28,17 +28,27 @@ pub struct Dispatch {
     groups: [u32; 3],
     // Kept alive with the bind group that refers to it.
     _uniform: Option<wgpu::Buffer>,
+    // Launches recorded right after this one (e.g. the k chunks of a split matmul).
+    then: Vec<Dispatch>,
 }
 
 impl Dispatch {
     /// Records this launch into `pass`.
     pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
-        if self.groups.contains(&0) {
-            return;
+        if !self.groups.contains(&0) {
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         }
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
-        pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
+        for next in &self.then {
+            next.record(pass);
+        }
+    }
+
+    /// This launch followed by `next`, as one dispatch for callers.
+    pub(crate) fn followed_by(mut self, next: Dispatch) -> Dispatch {
+        self.then.push(next);
+        self
     }
 
     pub fn label(&self) -> &str {
@@ -116,6 +126,7 @@ pub(crate) fn build(
         bind_group,
         groups,
         _uniform: uniform_buffer,
+        then: Vec::new(),
     })
 }
 

@@ -184,7 +184,7 @@ pub fn gather_rows(
     let params = [
         to_u32("gather_rows", "rows", out.rows())?,
         to_u32("gather_rows", "cols", cols)?,
-        0,
+        to_u32("gather_rows", "offset", offset)?,
         0,
     ];
     let pipeline = gpu.pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &[])?;
