@@ -24,15 +24,6 @@ fn data(ex: &oddeven_data::Examples) -> DataRef<'_> {
     }
 }
 
-fn outcome(r: &TrainReport) -> RunOutcome<'_> {
-    RunOutcome {
-        initial_test_accuracy: r.initial_test_accuracy,
-        test_accuracy: r.test_accuracy,
-        train_accuracy_history: &r.train_accuracy_history,
-        train_seconds: r.train_seconds,
-    }
-}
-
 #[test]
 fn odd_to_even_transfer_end_to_end() {
     let gpu = match oddeven_core::Gpu::from_env() {
@@ -92,7 +83,11 @@ fn odd_to_even_transfer_end_to_end() {
         "even after transfer: {}",
         r_transfer.test_accuracy
     );
-    let m = measures(outcome(&r_scratch), outcome(&r_transfer), 0.97);
+    let m = measures(
+        RunOutcome::from(&r_scratch),
+        RunOutcome::from(&r_transfer),
+        0.97,
+    );
     assert_eq!(m.negative_transfer, m.final_gain < 0.0);
 
     let dir = tempfile::tempdir().unwrap();

@@ -83,7 +83,11 @@ pub fn run_task(args: &TrainArgs, gpu: &Gpu, out: &Path) -> Result<report::Summa
         }
         for t in &plan.transfers {
             let (scratch, target) = (&done[&t.scratch_run].report, &done[&t.transfer_run].report);
-            let m = measures(outcome(scratch), outcome(target), args.threshold);
+            let m = measures(
+                RunOutcome::from(scratch),
+                RunOutcome::from(target),
+                args.threshold,
+            );
             summary.transfer.push(report::TransferSummary {
                 source: t.source.clone(),
                 target: t.target.clone(),
@@ -253,15 +257,6 @@ fn data(ex: &oddeven_data::Examples) -> DataRef<'_> {
         features: &ex.features,
         labels: &ex.labels,
         classes: ex.num_classes(),
-    }
-}
-
-fn outcome(r: &TrainReport) -> RunOutcome<'_> {
-    RunOutcome {
-        initial_test_accuracy: r.initial_test_accuracy,
-        test_accuracy: r.test_accuracy,
-        train_accuracy_history: &r.train_accuracy_history,
-        train_seconds: r.train_seconds,
     }
 }
 

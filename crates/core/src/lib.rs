@@ -11,6 +11,7 @@ pub mod error;
 pub mod gpu;
 pub mod kernels;
 pub mod tensor;
+pub mod testing;
 
 pub use error::{CoreError, Result};
 pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};

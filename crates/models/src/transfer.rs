@@ -136,6 +136,17 @@ pub struct RunOutcome<'a> {
     pub train_seconds: f64,
 }
 
+impl<'a> From<&'a crate::TrainReport> for RunOutcome<'a> {
+    fn from(r: &'a crate::TrainReport) -> Self {
+        RunOutcome {
+            initial_test_accuracy: r.initial_test_accuracy,
+            test_accuracy: r.test_accuracy,
+            train_accuracy_history: &r.train_accuracy_history,
+            train_seconds: r.train_seconds,
+        }
+    }
+}
+
 /// First k with history[k] ≥ threshold.
 pub fn epochs_to_threshold(history: &[f64], threshold: f64) -> Option<usize> {
     history.iter().position(|&a| a >= threshold)

@@ -91,7 +91,7 @@ fn transfer_modes_do_what_they_say() {
         &mut |_| {},
     )
     .unwrap();
-    let m = measures(outcome(&rs), outcome(&rt), 0.9);
+    let m = measures(RunOutcome::from(&rs), RunOutcome::from(&rt), 0.9);
     assert!((m.jumpstart - (rt.initial_test_accuracy - rs.initial_test_accuracy)).abs() < 1e-12);
     assert!((m.final_gain - (rt.test_accuracy - rs.test_accuracy)).abs() < 1e-12);
     assert_eq!(m.negative_transfer, m.final_gain < 0.0);
@@ -165,13 +165,4 @@ fn checkpoints_round_trip_and_refuse_other_shapes() {
         err.contains("missing.safetensors") && err.contains("cannot read"),
         "{err}"
     );
-}
-
-fn outcome(r: &oddeven_models::TrainReport) -> RunOutcome<'_> {
-    RunOutcome {
-        initial_test_accuracy: r.initial_test_accuracy,
-        test_accuracy: r.test_accuracy,
-        train_accuracy_history: &r.train_accuracy_history,
-        train_seconds: r.train_seconds,
-    }
 }

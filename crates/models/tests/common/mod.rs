@@ -1,9 +1,7 @@
 //! Shared helpers: the adapter, real MNIST subsets from ../shared/mnist.
 #![allow(dead_code)]
 
-mod gpu;
-#[allow(unused_imports)]
-pub use gpu::{gpu, random};
+pub use oddeven_core::testing::gpu_or_skip as gpu;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -46,4 +44,11 @@ pub fn data_ref(ex: &oddeven_data::Examples) -> DataRef<'_> {
         labels: &ex.labels,
         classes: ex.num_classes(),
     }
+}
+
+/// Uniform values in [lo, hi) from a seeded ChaCha8 stream.
+pub fn random(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.random_range(lo..hi)).collect()
 }
