@@ -109,5 +109,10 @@ fn matmul(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, matmul);
+// No HTML plots: criterion's plotters backend needs system fonts a bare machine lacks.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = matmul
+}
 criterion_main!(benches);
