@@ -25,7 +25,6 @@ struct Done {
 }
 
 pub fn run_task(args: &TrainArgs, gpu: &Gpu, out: &Path) -> Result<report::Summary> {
-    validate(args)?;
     let plan = Plan::for_task(args.task, args.transfer_mode, args.from.is_some());
     let raw = load_data(args)?;
     let from = match &args.from {
@@ -116,7 +115,17 @@ pub fn run_task(args: &TrainArgs, gpu: &Gpu, out: &Path) -> Result<report::Summa
     Ok(summary)
 }
 
-fn validate(args: &TrainArgs) -> Result<()> {
+/// Checks the options that need no data or adapter, before anything is created.
+pub fn validate(args: &TrainArgs) -> Result<()> {
+    if args.epochs == 0 {
+        bail!("--epochs must be at least 1");
+    }
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        bail!("--lr {} is not a positive learning rate", args.lr);
+    }
+    if args.batch_size == Some(0) {
+        bail!("--batch-size must be at least 1");
+    }
     if args.seeds == 0 {
         bail!("--seeds must be at least 1");
     }

@@ -65,14 +65,29 @@ fn device_choice(arg: Option<DeviceArg>) -> Result<DeviceChoice> {
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
+    execute::validate(args)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| execute::default_out_dir(args));
+    let existed = out.exists();
     prepare_out_dir(&out)?;
-    let gpu = Gpu::new(device_choice(args.device)?)?;
-    eprintln!("adapter: {}", gpu.summary());
-    let summary = execute::run_task(args, &gpu, &out)?;
+    let result = device_choice(args.device)
+        .and_then(|choice| Ok(Gpu::new(choice)?))
+        .and_then(|gpu| {
+            eprintln!("adapter: {}", gpu.summary());
+            execute::run_task(args, &gpu, &out)
+        });
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Leave no empty directory behind for a run that never produced anything.
+            if !existed {
+                let _ = std::fs::remove_dir(&out);
+            }
+            return Err(e);
+        }
+    };
     oddeven_report::render(&out, &summary)
         .with_context(|| format!("writing plots and report into {}", out.display()))?;
     // Last, so a directory without summary.json is visibly incomplete.

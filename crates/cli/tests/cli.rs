@@ -350,7 +350,10 @@ fn bad_input_gives_clear_errors_and_nonzero_exit() {
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("127.0.0.1:9") && e.contains("--data-dir"), "{e}");
-    assert!(!out.join("summary.json").exists());
+    assert!(
+        !out.exists(),
+        "a failed run left its (empty) output directory behind"
+    );
     // An output directory that cannot be created.
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"").unwrap();
