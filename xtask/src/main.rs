@@ -4,11 +4,15 @@
 //! - `cargo xtask test [-- ARGS…]`     fmt check, clippy -D warnings, cargo test --workspace
 //! - `cargo xtask bench [ARGS…]`       criterion kernels bench + the matmul GFLOP/s table
 //! - `cargo xtask fetch-mnist [ARGS…]` run `oddeven fetch-mnist ARGS…`
-//! - `cargo xtask devices`             run `oddeven devices`
+//! - `cargo xtask devices [ARGS…]`     run `oddeven devices ARGS…`
+//!
+//! Arguments after the command name are forwarded untouched (including `--help`, which then
+//! reaches `oddeven`), and the exit status of the last program run becomes xtask's own.
+//! The argument parsing is by hand on purpose: a parser would claim `--help` and friends.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, ExitStatus};
 
 use anyhow::{bail, Context, Result};
 
@@ -16,48 +20,73 @@ const HELP: &str = "\
 usage: cargo xtask <command> [args…]
 
 commands:
-  train [ARGS…]        build the oddeven CLI in release mode and run `oddeven train ARGS…`
-                       (e.g. cargo xtask train --task transfer-odd-even)
-  test [-- ARGS…]      cargo fmt --check, cargo clippy --workspace --all-targets -D warnings,
-                       cargo test --workspace [ARGS…]
-  bench [ARGS…]        cargo bench --bench kernels [ARGS…], then the matmul GFLOP/s table
-  fetch-mnist [ARGS…]  download MNIST (sha256-verified) with `oddeven fetch-mnist ARGS…`
-  devices              list the adapters wgpu sees (`oddeven devices`)
+  train [ARGS…]        build the oddeven CLI in release mode (cargo build --release
+                       -p oddeven-cli) and run `oddeven train ARGS…`; every argument is
+                       forwarded untouched, e.g.
+                         cargo xtask train --task transfer-odd-even --epochs 5
+                         cargo xtask train --help
+  test [-- ARGS…]      the README's test command, stopping at the first failing step:
+                         1. cargo fmt --all -- --check
+                         2. cargo clippy --workspace --all-targets -- -D warnings
+                         3. cargo test --workspace [ARGS…]
+                       e.g. cargo xtask test -- --nocapture
+  bench [ARGS…]        cargo bench --bench kernels [ARGS…] (criterion, matmul at the odd
+                       MLP's training shapes; ODDEVEN_BENCH_ALL_VARIANTS=1 times every
+                       shader variant), then the example table
+                       cargo run --release -p oddeven-core --example matmul_gflops
+  fetch-mnist [ARGS…]  build the CLI and run `oddeven fetch-mnist ARGS…` (download MNIST,
+                       sha256-verified)
+  devices [ARGS…]      build the CLI and run `oddeven devices ARGS…` (the adapters wgpu sees)
+  help                 this text
+
+environment:
+  XDG_RUNTIME_DIR      set to a fresh 0700 temporary directory when unset (silences the
+                       Vulkan loader's warning)
+  CARGO_TARGET_DIR     honoured (through cargo metadata) when locating target/release/oddeven
+  ODDEVEN_DEVICE       auto|hardware|software, read by the programs xtask runs
 ";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match run(args) {
+    let runtime_dir = RuntimeDir::ensure();
+    let code = match run(args) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    drop(runtime_dir);
+    code
 }
 
 fn run(args: Vec<OsString>) -> Result<ExitCode> {
     let Some((command, rest)) = args.split_first() else {
         eprint!("{HELP}");
-        return Ok(ExitCode::FAILURE);
+        bail!("no command given (see the list above)");
     };
     let root = workspace_root()?;
     std::env::set_current_dir(&root).with_context(|| format!("entering {}", root.display()))?;
-    ensure_runtime_dir();
-    match command.to_str().unwrap_or("") {
-        "train" => run_cli(&root, "train", rest),
-        "fetch-mnist" => run_cli(&root, "fetch-mnist", rest),
-        "devices" => run_cli(&root, "devices", rest),
+    let Some(command) = command.to_str() else {
+        bail!("unknown command {command:?} (try `cargo xtask help`)");
+    };
+    match command {
+        "train" | "fetch-mnist" | "devices" => run_cli(&root, command, rest),
         "test" => test(rest),
         "bench" => bench(rest),
         "-h" | "--help" | "help" => {
             print!("{HELP}");
             Ok(ExitCode::SUCCESS)
         }
-        other => bail!("unknown command {other:?}\n\n{HELP}"),
+        other => bail!(
+            "unknown command {other:?}; expected one of train, test, bench, fetch-mnist, \
+             devices, help (try `cargo xtask help`)"
+        ),
     }
 }
 
+/// The workspace root: xtask's manifest lives one level below it. The alias
+/// `cargo xtask` rebuilds xtask from this very tree, so the compile-time path is current.
 fn workspace_root() -> Result<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
@@ -66,69 +95,151 @@ fn workspace_root() -> Result<PathBuf> {
         .context("xtask lives one level below the workspace root")
 }
 
-/// wgpu's Vulkan loader warns when XDG_RUNTIME_DIR is unset (CI, containers): give it one.
-fn ensure_runtime_dir() {
-    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
-        return;
+/// A temporary `XDG_RUNTIME_DIR` (mode 0700) when none is set: wgpu's Vulkan loader warns
+/// without one (CI, containers). Removed again when xtask exits.
+struct RuntimeDir(Option<PathBuf>);
+
+impl RuntimeDir {
+    fn ensure() -> Self {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+            return RuntimeDir(None);
+        }
+        match fresh_private_dir() {
+            Ok(dir) => {
+                // SAFETY: xtask is single-threaded and sets this before spawning anything.
+                unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+                RuntimeDir(Some(dir))
+            }
+            Err(e) => {
+                eprintln!("xtask: warning: could not create a runtime dir: {e:#}");
+                RuntimeDir(None)
+            }
+        }
     }
-    let dir = std::env::temp_dir().join(format!("oddeven-xdg-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_ok() {
+}
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Creates a new, empty directory only this user can enter.
+fn fresh_private_dir() -> Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let pid = std::process::id();
+    for attempt in 0..100u32 {
+        let dir = base.join(format!("oddeven-xdg-{pid}-{attempt}"));
+        let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
         }
-        // Safe here: xtask is single-threaded and sets this before spawning anything.
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+        }
     }
+    bail!("no free name for a runtime dir under {}", base.display())
 }
 
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// Runs a step, announcing it; a failing step ends the task with its exit code.
-fn step(what: &str, mut cmd: Command) -> Result<bool> {
+/// Runs one announced step and returns its exit status.
+fn step(what: &str, mut cmd: Command) -> Result<ExitStatus> {
     eprintln!("==> {what}");
     let status = cmd.status().with_context(|| format!("starting {what}"))?;
     if !status.success() {
         eprintln!("xtask: {what} failed ({status})");
     }
-    Ok(status.success())
+    Ok(status)
 }
 
-fn exit(ok: bool) -> ExitCode {
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+/// The exit code to hand on for a child's status (a signal counts as failure).
+fn exit_code(status: ExitStatus) -> ExitCode {
+    match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).ok().filter(|&c| c != 0).unwrap_or(1)),
+        None => ExitCode::FAILURE,
     }
 }
 
+/// Cargo's target directory: `cargo metadata` knows about `CARGO_TARGET_DIR` and
+/// `build.target-dir`; without it, `CARGO_TARGET_DIR` or `<root>/target`.
 fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
+    match metadata_target_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("xtask: warning: {e:#}; guessing the target directory");
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .map(|p| if p.is_absolute() { p } else { root.join(p) })
+                .unwrap_or_else(|| root.join("target"))
+        }
+    }
 }
 
+fn metadata_target_dir() -> Result<PathBuf> {
+    let output = cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("running cargo metadata")?;
+    if !output.status.success() {
+        bail!("cargo metadata failed ({})", output.status);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("parsing cargo metadata")?;
+    json.get("target_directory")
+        .and_then(|v| v.as_str())
+        .map(PathBuf::from)
+        .context("cargo metadata has no target_directory")
+}
+
+/// Builds the CLI in release mode and runs `oddeven <subcommand> ARGS…`.
 fn run_cli(root: &Path, subcommand: &str, rest: &[OsString]) -> Result<ExitCode> {
     let mut build = cargo();
-    build.args(["build", "--release", "--quiet", "-p", "oddeven-cli"]);
-    if !step("cargo build --release -p oddeven-cli", build)? {
-        return Ok(ExitCode::FAILURE);
+    build.args(["build", "--release", "-p", "oddeven-cli"]);
+    let status = step("cargo build --release -p oddeven-cli", build)?;
+    if !status.success() {
+        return Ok(exit_code(status));
     }
     let exe = target_dir(root)
         .join("release")
         .join(format!("oddeven{}", std::env::consts::EXE_SUFFIX));
+    if !exe.is_file() {
+        bail!(
+            "the build succeeded but {} is missing (is the binary still called `oddeven`?)",
+            exe.display()
+        );
+    }
+    eprintln!("==> {} {subcommand} {}", exe.display(), shown(rest));
     let status = Command::new(&exe)
         .arg(subcommand)
         .args(rest)
         .status()
         .with_context(|| format!("running {}", exe.display()))?;
-    Ok(ExitCode::from(
-        status.code().unwrap_or(1).clamp(0, 255) as u8
-    ))
+    Ok(exit_code(status))
+}
+
+/// Arguments as one line, for announcing a step.
+fn shown(args: &[OsString]) -> String {
+    args.iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn test(rest: &[OsString]) -> Result<ExitCode> {
@@ -138,9 +249,6 @@ fn test(rest: &[OsString]) -> Result<ExitCode> {
     };
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
-    if !step("cargo fmt --all -- --check", fmt)? {
-        return Ok(ExitCode::FAILURE);
-    }
     let mut clippy = cargo();
     clippy.args([
         "clippy",
@@ -150,35 +258,47 @@ fn test(rest: &[OsString]) -> Result<ExitCode> {
         "-D",
         "warnings",
     ]);
-    if !step(
-        "cargo clippy --workspace --all-targets -- -D warnings",
-        clippy,
-    )? {
-        return Ok(ExitCode::FAILURE);
-    }
     let mut test = cargo();
     test.args(["test", "--workspace"]).args(extra);
-    Ok(exit(step("cargo test --workspace", test)?))
+    let test_name = format!("cargo test --workspace {}", shown(extra));
+    let steps = [
+        ("cargo fmt --all -- --check", fmt),
+        (
+            "cargo clippy --workspace --all-targets -- -D warnings",
+            clippy,
+        ),
+        (test_name.trim_end(), test),
+    ];
+    let count = steps.len();
+    for (i, (what, cmd)) in steps.into_iter().enumerate() {
+        let status = step(&format!("[{}/{count}] {what}", i + 1), cmd)?;
+        if !status.success() {
+            return Ok(exit_code(status));
+        }
+    }
+    eprintln!("==> all {count} steps passed");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench(rest: &[OsString]) -> Result<ExitCode> {
     let mut criterion = cargo();
     criterion.args(["bench", "--bench", "kernels"]).args(rest);
-    if !step("cargo bench --bench kernels", criterion)? {
-        return Ok(ExitCode::FAILURE);
+    let what = format!("cargo bench --bench kernels {}", shown(rest));
+    let status = step(what.trim_end(), criterion)?;
+    if !status.success() {
+        return Ok(exit_code(status));
     }
     let mut table = cargo();
     table.args([
         "run",
         "--release",
-        "--quiet",
         "-p",
         "oddeven-core",
         "--example",
         "matmul_gflops",
     ]);
-    Ok(exit(step(
-        "matmul GFLOP/s table (crates/core/examples/matmul_gflops.rs)",
+    Ok(exit_code(step(
+        "cargo run --release -p oddeven-core --example matmul_gflops",
         table,
     )?))
 }
