@@ -29,11 +29,15 @@ commands:
                          1. cargo fmt --all -- --check
                          2. cargo clippy --workspace --all-targets -- -D warnings
                          3. cargo test --workspace [ARGS…]
-                       e.g. cargo xtask test -- --nocapture
+                       ARGS go to cargo test, so test-binary flags need their own `--`:
+                         cargo xtask test -- matmul          (a test-name filter)
+                         cargo xtask test -- -- --nocapture
   bench [ARGS…]        cargo bench --bench kernels [ARGS…] (criterion, matmul at the odd
                        MLP's training shapes; ODDEVEN_BENCH_ALL_VARIANTS=1 times every
                        shader variant), then the example table
-                       cargo run --release -p oddeven-core --example matmul_gflops
+                       cargo run --release -p oddeven-core --example matmul_gflops;
+                       criterion's own flags and filters go after `--`:
+                         cargo xtask bench -- 'X·W1'
   fetch-mnist [ARGS…]  build the CLI and run `oddeven fetch-mnist ARGS…` (download MNIST,
                        sha256-verified)
   devices [ARGS…]      build the CLI and run `oddeven devices ARGS…` (the adapters wgpu sees)
@@ -225,7 +229,8 @@ fn run_cli(root: &Path, subcommand: &str, rest: &[OsString]) -> Result<ExitCode>
             exe.display()
         );
     }
-    eprintln!("==> {} {subcommand} {}", exe.display(), shown(rest));
+    let line = format!("{} {subcommand} {}", exe.display(), shown(rest));
+    eprintln!("==> {}", line.trim_end());
     let status = Command::new(&exe)
         .arg(subcommand)
         .args(rest)
