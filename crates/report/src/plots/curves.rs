@@ -164,7 +164,8 @@ impl Figure for Curves<'_> {
             Kind::Loss => {
                 let (lo, hi) = self.loss_range();
                 let curves = self.curves(lo, hi);
-                let y = (lo..hi).log_scale();
+                // A hair below the floor so that plotters labels the floor decade too.
+                let y = (lo * 0.999_999..hi).log_scale();
                 let caption = "Training loss per epoch (log scale)";
                 draw_chart(&plot, caption, x_max, y, "mean training loss", &curves, &[])?;
                 if (self.summary.runs.iter()).any(|r| r.loss_history.contains(&0.0)) {
