@@ -8,12 +8,14 @@
 
 pub mod cpu;
 pub mod error;
+pub mod geometry;
 pub mod gpu;
 pub mod kernels;
 pub mod tensor;
 pub mod testing;
 
 pub use error::{CoreError, Result};
+pub use geometry::{Conv2dGeometry, Pool2dGeometry};
 pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};
 pub use kernels::Dispatch;
 pub use tensor::{GpuArray, Staging, Tensor, U32Array};
