@@ -129,7 +129,10 @@ pub enum DataError {
     #[error("{}: corrupt gzip data ({detail}); delete it and download it again", path.display())]
     CorruptGzip { path: PathBuf, detail: String },
 
-    #[error("invalid digit set {input:?}: {reason} (use \"odd\", \"even\", \"all\" or a list like \"0,1,2\")")]
+    #[error(
+        "invalid digit set {input:?}: {reason} (use \"odd\", \"even\", \"all\", a list like \"0,1,2\", \
+         a range like \"0-4\" or a mix like \"0-2,7\")"
+    )]
     InvalidDigitSet { input: String, reason: String },
 
     #[error("invalid split: {0}")]

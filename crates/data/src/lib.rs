@@ -21,12 +21,14 @@
 
 use std::path::{Path, PathBuf};
 
+mod digits;
 mod download;
 mod error;
 pub mod idx;
 mod split;
 mod subset;
 
+pub use digits::DigitSet;
 pub use download::{
     download_mnist, load_or_download, missing_files, parse_mirror_list, DownloadConfig, MnistFile,
     DEFAULT_MIRRORS, MIRROR_ENV, MNIST_FILES,
@@ -36,7 +38,7 @@ pub use idx::{load_mnist, MnistRaw};
 pub use split::{
     permutation, shuffle, split_examples, split_subset, test_size, Split, SplitConfig,
 };
-pub use subset::{subset, DigitSet, Examples};
+pub use subset::{subset, Examples};
 
 pub const IMAGE_ROWS: usize = 28;
 pub const IMAGE_COLS: usize = 28;
@@ -102,8 +104,8 @@ mod tests {
         assert_eq!(" EVEN ".parse::<DigitSet>().ok(), Some(DigitSet::even()));
         let s: DigitSet = "4, 0,2".parse().unwrap();
         assert_eq!(s.digits(), &[0, 2, 4]);
-        assert_eq!(s.name(), "0-2-4");
-        assert_eq!(s.to_string(), "0-2-4");
+        assert_eq!(s.name(), "0_2_4");
+        assert_eq!(s.to_string(), "0_2_4");
         assert_eq!(s.class_of(4), Some(2));
         assert_eq!("9,7,5,3,1".parse::<DigitSet>().unwrap().name(), "odd");
         for bad in ["", " ", "1,,2", "1,1", "10", "a", "-1", "1,2,"] {
