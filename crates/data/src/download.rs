@@ -1,4 +1,5 @@
-//! Downloading the four MNIST `.gz` files from a mirror, with sha256 checks.
+//! Downloading the four `.gz` files of a data set (MNIST, Fashion-MNIST)
+//! from a mirror, with size and sha256 checks.
 //!
 //! A file only ever appears under its real name after its checksum matched:
 //! bytes go to a hidden temporary file in the target directory, which is
@@ -15,19 +16,23 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::idx::{find_file, FILE_NAMES};
-use crate::{load_mnist, DataError, MirrorFailure, MnistRaw};
+use crate::{
+    download_dataset, load_or_download_dataset, DataError, Dataset, MirrorFailure, MnistRaw,
+};
 
-/// Mirrors tried in order when neither a config nor the environment says
-/// otherwise.
+/// MNIST mirrors tried in order when neither a config nor the environment
+/// says otherwise.
 pub const DEFAULT_MIRRORS: [&str; 2] = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
 
-/// Environment variable with one or more comma-separated mirror base URLs.
+/// Environment variable with one or more comma-separated MNIST mirror base
+/// URLs.
 pub const MIRROR_ENV: &str = "ODDEVEN_MNIST_MIRROR";
 
-/// One of the four distribution files and its published checksum.
+/// One of the four distribution files of a data set and its published
+/// checksum (the name is historical: Fashion-MNIST's files use it too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MnistFile {
     /// Base name; the download is `<name>.gz`.
@@ -62,7 +67,7 @@ pub const MNIST_FILES: [MnistFile; 4] = [
     },
 ];
 
-/// Where to download from and whether to show progress.
+/// Where to download from, what to expect and whether to show progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadConfig {
     /// Base URLs tried in order; `<name>.gz` is appended (a missing trailing
@@ -71,13 +76,17 @@ pub struct DownloadConfig {
     /// Show a progress bar when stderr is a terminal, or one line per file
     /// when it is not. `false` is silent.
     pub progress: bool,
+    /// The expected files, sizes and sha256; `None` (the default) means the
+    /// data set's published table ([`Dataset::files`]). Set only by tests
+    /// that serve fixture files of their own.
+    pub files: Option<Vec<MnistFile>>,
 }
 
 impl Default for DownloadConfig {
-    /// Mirrors from `ODDEVEN_MNIST_MIRROR` if set and non-empty, else
-    /// [`DEFAULT_MIRRORS`]; progress on.
+    /// MNIST's: mirrors from `ODDEVEN_MNIST_MIRROR` if set and non-empty,
+    /// else [`DEFAULT_MIRRORS`]; progress on.
     fn default() -> Self {
-        Self::from_env_value(std::env::var(MIRROR_ENV).ok().as_deref())
+        Self::for_dataset(Dataset::Mnist)
     }
 }
 
@@ -86,15 +95,21 @@ impl DownloadConfig {
     /// `value`; split out so it can be tested without touching the process
     /// environment.
     pub fn from_env_value(value: Option<&str>) -> Self {
-        let mirrors = value.map(parse_mirror_list).unwrap_or_default();
-        let mirrors = if mirrors.is_empty() {
-            DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect()
-        } else {
-            mirrors
-        };
         Self {
-            mirrors,
+            mirrors: Dataset::Mnist.mirrors_from_env_value(value),
             progress: true,
+            files: None,
+        }
+    }
+
+    /// `dataset`'s config: mirrors from its environment variable
+    /// ([`Dataset::mirror_env`]) if set and non-empty, else its built-in
+    /// mirrors; progress on.
+    pub fn for_dataset(dataset: Dataset) -> Self {
+        Self {
+            mirrors: dataset.configured_mirrors(),
+            progress: true,
+            files: None,
         }
     }
 }
@@ -119,13 +134,28 @@ pub fn missing_files(dir: &Path) -> Vec<&'static str> {
         .collect()
 }
 
-/// Downloads the missing files into `dir` (created if needed), verifying
-/// each against [`MNIST_FILES`]; returns the paths written.
-///
-/// Files already present are not checked or replaced: the loader validates
-/// them when it reads them. Files fetched before a later file fails are kept,
-/// since each was verified on its own.
+/// Downloads the missing MNIST files into `dir` (created if needed),
+/// verifying each against [`MNIST_FILES`]; returns the paths written.
+/// [`download_dataset`] for [`Dataset::Mnist`].
 pub fn download_mnist(dir: &Path, cfg: &DownloadConfig) -> Result<Vec<PathBuf>, DataError> {
+    download_dataset(Dataset::Mnist, dir, cfg)
+}
+
+/// Loads MNIST from `dir`, downloading whatever is missing first.
+/// [`load_or_download_dataset`] for [`Dataset::Mnist`].
+pub fn load_or_download(dir: &Path, cfg: &DownloadConfig) -> Result<MnistRaw, DataError> {
+    load_or_download_dataset(Dataset::Mnist, dir, cfg)
+}
+
+/// Fetches those of `files` that are missing from `dir`, each from the first
+/// of `mirrors` that delivers it intact.
+pub(crate) fn download_files(
+    dataset: Dataset,
+    dir: &Path,
+    files: &[MnistFile],
+    mirrors: &[String],
+    progress: bool,
+) -> Result<Vec<PathBuf>, DataError> {
     let missing = missing_files(dir);
     if missing.is_empty() {
         return Ok(Vec::new());
@@ -136,12 +166,12 @@ pub fn download_mnist(dir: &Path, cfg: &DownloadConfig) -> Result<Vec<PathBuf>, 
         source,
     })?;
     let mut written = Vec::new();
-    for file in MNIST_FILES.iter().filter(|f| missing.contains(&f.name)) {
+    for file in files.iter().filter(|f| missing.contains(&f.name)) {
         let mut attempts = Vec::new();
         let mut done = None;
-        for base in &cfg.mirrors {
+        for base in mirrors {
             let url = file_url(base, file.name);
-            match fetch_verified(&url, dir, file, cfg.progress) {
+            match fetch_verified(&url, dir, file, progress) {
                 Ok(path) => {
                     done = Some(path);
                     break;
@@ -153,6 +183,7 @@ pub fn download_mnist(dir: &Path, cfg: &DownloadConfig) -> Result<Vec<PathBuf>, 
             Some(path) => written.push(path),
             None => {
                 return Err(DataError::DownloadFailed {
+                    dataset,
                     file: format!("{}.gz", file.name),
                     dir: dir.to_path_buf(),
                     attempts,
@@ -161,14 +192,6 @@ pub fn download_mnist(dir: &Path, cfg: &DownloadConfig) -> Result<Vec<PathBuf>, 
         }
     }
     Ok(written)
-}
-
-/// Loads from `dir`, downloading whatever is missing first.
-pub fn load_or_download(dir: &Path, cfg: &DownloadConfig) -> Result<MnistRaw, DataError> {
-    if !missing_files(dir).is_empty() {
-        download_mnist(dir, cfg)?;
-    }
-    load_mnist(dir)
 }
 
 fn file_url(base: &str, name: &str) -> String {

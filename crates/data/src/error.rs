@@ -135,11 +135,15 @@ pub enum DataError {
     )]
     InvalidDigitSet { input: String, reason: String },
 
+    #[error("unknown data set {input:?}: valid names are {valid}")]
+    UnknownDataset { input: String, valid: String },
+
     #[error("invalid split: {0}")]
     InvalidSplit(String),
 
-    #[error("{}", download_failed_message(file, dir, attempts))]
+    #[error("{}", download_failed_message(*dataset, file, dir, attempts))]
     DownloadFailed {
+        dataset: crate::Dataset,
         file: String,
         dir: PathBuf,
         attempts: Vec<MirrorFailure>,
@@ -157,6 +161,7 @@ fn magic_hint(found: u32) -> &'static str {
 }
 
 fn download_failed_message(
+    dataset: crate::Dataset,
     file: &str,
     dir: &std::path::Path,
     attempts: &[MirrorFailure],
@@ -173,10 +178,13 @@ fn download_failed_message(
             let _ = write!(msg, "{} ({})", a.url, a.reason);
         }
     }
-    msg.push_str(
-        ". Fix: set ODDEVEN_MNIST_MIRROR to a reachable base URL (comma-separated for several), \
-         or copy the four MNIST .gz files into that directory yourself, \
+    let _ = write!(
+        msg,
+        ". Fix: set {} to a reachable base URL (comma-separated for several), \
+         or copy the four {} .gz files into that directory yourself, \
          or point --data-dir / ODDEVEN_DATA at a local copy",
+        dataset.mirror_env(),
+        dataset.title(),
     );
     msg
 }

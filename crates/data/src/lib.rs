@@ -2,6 +2,8 @@
 //!
 //! The pipeline is: [`resolve_data_dir`] → [`load_mnist`] (or
 //! [`load_or_download`]) → [`subset`] by [`DigitSet`] → [`split_subset`].
+//! Any 28×28, 10-class IDX data set loads the same way; the downloader knows
+//! MNIST and Fashion-MNIST ([`Dataset`], [`load_or_download_dataset`]).
 //! Every failure is a [`DataError`] naming the file and the problem; nothing
 //! here panics on bad input.
 //!
@@ -21,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
+mod dataset;
 mod digits;
 mod download;
 mod error;
@@ -28,6 +31,10 @@ pub mod idx;
 mod split;
 mod subset;
 
+pub use dataset::{
+    download_dataset, load_or_download_dataset, Dataset, FASHION_MNIST_FILES,
+    FASHION_MNIST_MIRRORS, FASHION_MNIST_MIRROR_ENV,
+};
 pub use digits::DigitSet;
 pub use download::{
     download_mnist, load_or_download, missing_files, parse_mirror_list, DownloadConfig, MnistFile,

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod server;
+
 /// The real MNIST files: `shared/mnist` beside the repository. Falls back to
 /// `ODDEVEN_DATA` only when that copy is absent, so a developer's own
 /// setting cannot swap in another data set under the count assertions.
