@@ -3,6 +3,12 @@
 //! Each function has the name of the shader entry it mirrors. Accumulations run in f64 so
 //! the reference is at least as accurate as the kernel it checks.
 
+mod conv;
+mod pool;
+
+pub use conv::{col2im, conv2d, conv2d_input_backward, conv2d_weight_backward, im2col};
+pub use pool::{max_pool2d, max_pool2d_backward};
+
 use crate::kernels::adam::{hyper_values, AdamConfig};
 use crate::kernels::matmul::MatmulSpec;
 
