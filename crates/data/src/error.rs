@@ -135,6 +135,13 @@ pub enum DataError {
     )]
     InvalidDigitSet { input: String, reason: String },
 
+    #[error(
+        "{}: {reason}; pass a PNG or JPEG picture (MNIST-style: a white digit on a black \
+         background) or an IDX images file",
+        path.display()
+    )]
+    BadImage { path: PathBuf, reason: String },
+
     #[error("unknown data set {input:?}: valid names are {valid}")]
     UnknownDataset { input: String, valid: String },
 

@@ -28,6 +28,7 @@ mod digits;
 mod download;
 mod error;
 pub mod idx;
+mod images;
 mod split;
 mod subset;
 
@@ -42,6 +43,7 @@ pub use download::{
 };
 pub use error::{DataError, MirrorFailure, DATA_DIR_HINT};
 pub use idx::{load_mnist, MnistRaw};
+pub use images::{load_idx_images, load_image};
 pub use split::{
     permutation, shuffle, split_examples, split_subset, test_size, Split, SplitConfig,
 };
