@@ -2,25 +2,29 @@
 //! the odd/even subsets and split.
 //!
 //! `cargo run --release -p oddeven-data --example load_timing [-- DIR]`;
-//! DIR defaults to `../shared/mnist` beside the repository, then to the
-//! usual `ODDEVEN_DATA` / `data/mnist` resolution.
+//! DIR defaults to where the tests find MNIST (`ODDEVEN_DATA`, `data/mnist`,
+//! `../shared/mnist` beside the workspace, else a download into `data/mnist`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use oddeven_data::{load_mnist, resolve_data_dir, split_subset, subset, DigitSet, SplitConfig};
+use oddeven_data::{load_mnist, split_subset, subset, test_data_dir, DigitSet, SplitConfig};
 
 fn main() -> ExitCode {
-    let shared = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/mnist"
-    ));
-    let flag = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .or_else(|| shared.is_dir().then_some(shared));
-    let dir = resolve_data_dir(flag.as_deref());
+    let dir = match std::env::args_os().nth(1) {
+        Some(dir) => PathBuf::from(dir),
+        None => match test_data_dir() {
+            Ok((dir, line)) => {
+                eprintln!("{line}");
+                dir
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
 
     let t = Instant::now();
     let raw = match load_mnist(&dir) {

@@ -31,6 +31,7 @@ pub mod idx;
 mod images;
 mod split;
 mod subset;
+pub mod testdata;
 
 pub use dataset::{
     download_dataset, load_or_download_dataset, Dataset, FASHION_MNIST_FILES,
@@ -48,6 +49,7 @@ pub use split::{
     permutation, shuffle, split_examples, split_subset, test_size, Split, SplitConfig,
 };
 pub use subset::{subset, Examples};
+pub use testdata::{announce_test_data_dir, test_data_dir};
 
 pub const IMAGE_ROWS: usize = 28;
 pub const IMAGE_COLS: usize = 28;

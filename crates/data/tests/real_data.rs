@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use oddeven_data::{
-    load_mnist, split_examples, split_subset, subset, DigitSet, MnistRaw, SplitConfig, IMAGE_PIXELS,
+    load_idx_images, load_mnist, split_examples, split_subset, subset, DigitSet, MnistRaw,
+    SplitConfig, IMAGE_PIXELS,
 };
 
 /// Loaded once per test binary: decompressing 55 MB in every test would
@@ -205,4 +206,22 @@ fn validation_split_of_a_train_set() {
     assert!(sources(&fit).is_disjoint(&sources(&val)));
     assert!(sources(&val).is_subset(&sources(&split.train)));
     assert!(split_examples(&split.train, 1.5, 3, false).is_err());
+}
+
+/// The t10k images file read as `oddeven predict` reads IDX input: the same
+/// pixels as the last 10,000 images of the pooled set.
+#[test]
+fn idx_images_for_predict_match_the_loader() {
+    let path = common::real_data_dir().join("t10k-images-idx3-ubyte.gz");
+    let imgs = load_idx_images(&path).unwrap();
+    assert_eq!(imgs.len(), 10_000);
+    for i in [0, 4_321, 9_999] {
+        let expect: Vec<f32> = raw()
+            .image(60_000 + i)
+            .unwrap()
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+            .collect();
+        assert_eq!(imgs[i], expect, "image {i}");
+    }
 }

@@ -5,19 +5,12 @@ use std::path::PathBuf;
 
 pub mod server;
 
-/// The real MNIST files: `shared/mnist` beside the repository. Falls back to
-/// `ODDEVEN_DATA` only when that copy is absent, so a developer's own
-/// setting cannot swap in another data set under the count assertions.
+/// The real MNIST files, resolved as the CLI does (see
+/// `oddeven_data::test_data_dir`); the line saying where they came from is
+/// printed once per test binary.
 pub fn real_data_dir() -> PathBuf {
-    let shared = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/mnist"
-    ));
-    if shared.is_dir() {
-        return shared;
-    }
-    match std::env::var_os("ODDEVEN_DATA") {
-        Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => shared,
+    match oddeven_data::announce_test_data_dir() {
+        Ok(dir) => dir,
+        Err(e) => panic!("no MNIST for the tests: {e}"),
     }
 }
