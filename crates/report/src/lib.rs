@@ -11,6 +11,8 @@ mod error;
 mod fsutil;
 pub mod plots;
 pub mod report;
+pub mod significance;
+mod significance_md;
 pub mod stats;
 pub mod summary;
 
@@ -18,6 +20,12 @@ use std::path::{Path, PathBuf};
 
 pub use error::ReportError;
 pub use report::{render_markdown, write_report, REPORT_FILE};
+pub use significance::{
+    mcnemar, paired, paired_directed, verdict_from_interval, McNemar, PairedStats, Verdict,
+};
+pub use significance_md::{
+    significance_markdown, Significance, SignificanceRow, SIGNIFICANCE_EXPLANATION,
+};
 pub use stats::{
     compute_seed_stats, seed_stats, transfer_seed_stats, MeanSd, SeedStats, TransferSeedStats,
 };
