@@ -1,5 +1,6 @@
 //! Outputs of an oddeven run directory: `summary.json` (machine-readable record),
-//! pictures (`loss`, `accuracy`, `confusion-<run>`, each as SVG and PNG) and `report.md`.
+//! pictures (`loss`, `accuracy`, `error` (1 − accuracy, log axis), `confusion-<run>`, each as
+//! SVG and PNG) and `report.md`.
 //!
 //! This crate knows nothing about GPUs or training; the CLI fills a [`Summary`] and calls
 //! [`Summary::write_atomic`] and [`render`], and `oddeven report DIR` re-renders an

@@ -247,6 +247,11 @@ fn figures(md: &mut String, s: &Summary) -> std::fmt::Result {
          (PNG: [accuracy.png](accuracy.png)):\n"
     )?;
     writeln!(md, "![accuracy](accuracy.svg)\n")?;
+    writeln!(
+        md,
+        "Training error rate (1 − accuracy) per epoch on a log axis, where the last \
+         percent shows (PNG: [error.png](error.png)):\n\n![error rate](error.svg)\n"
+    )?;
     if s.runs.is_empty() {
         return Ok(());
     }

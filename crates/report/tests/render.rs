@@ -65,6 +65,8 @@ fn study_renders_every_file() {
         "loss.png",
         "accuracy.svg",
         "accuracy.png",
+        "error.svg",
+        "error.png",
         REPORT_FILE,
     ]
     .into_iter()
@@ -108,7 +110,15 @@ fn study_renders_every_file() {
         &[">0<", ">8<"],
     );
 
-    for stem in ["loss", "accuracy"] {
+    check_svg(
+        &dir.path().join("error.svg"),
+        &names
+            .iter()
+            .copied()
+            .chain(["threshold: accuracy 0.9500", "error rate"])
+            .collect::<Vec<_>>(),
+    );
+    for stem in ["loss", "accuracy", "error"] {
         let (buf, n) = decode_png(&dir.path().join(format!("{stem}.png")), CURVE_SIZE);
         assert!(distinct_colours(&buf, n) > 20, "{stem}.png looks flat");
         // The legend column (right 270 px) holds text: dark, anti-aliased pixels.
@@ -157,6 +167,7 @@ fn report_lists_runs_transfer_and_study_table() {
     assert!(md.contains("## Transfer"));
     assert!(md.contains("| odd → even | full | mlp-even | transfer-odd-even | +0.3500 | 0.9500 | 78 / 65 | 1.09 / not reached | -0.0012 | yes |"));
     assert!(md.contains("![loss](loss.svg)") && md.contains("![accuracy](accuracy.svg)"));
+    assert!(md.contains("![error rate](error.svg)") && md.contains("(error.png)"));
     // Accuracy 4 decimals, seconds 2, ms/epoch 2.
     assert!(
         md.contains("| 0.9790 |") && md.contains("| 4.20 | 14.00 |"),
@@ -201,7 +212,7 @@ fn render_dir_rerenders_from_summary_json() {
     let s = study_summary();
     s.write_atomic(dir.path()).unwrap();
     let written = render_dir(dir.path()).unwrap();
-    assert_eq!(written.len(), 4 + 2 * 6 + 1);
+    assert_eq!(written.len(), 6 + 2 * 6 + 1);
     assert!(dir.path().join("summary.json").exists());
     let empty = tempfile::tempdir().unwrap();
     assert!(matches!(
@@ -233,6 +244,7 @@ fn render_ok(s: &Summary) -> tempfile::TempDir {
     }
     decode_png(&dir.path().join("loss.png"), CURVE_SIZE);
     decode_png(&dir.path().join("accuracy.png"), CURVE_SIZE);
+    decode_png(&dir.path().join("error.png"), CURVE_SIZE);
     for stem in confusion_stems(&s.runs) {
         let (buf, n) = decode_png(&dir.path().join(format!("{stem}.png")), CONFUSION_SIZE);
         assert!(distinct_colours(&buf, n) > 2, "{stem} is flat");

@@ -1,5 +1,8 @@
-//! `loss.svg/png` (log-scale training loss per epoch) and `accuracy.svg/png` (training
-//! accuracy from epoch 0, the initial weights, to the last epoch).
+//! `loss.svg/png` (log-scale training loss per epoch), `accuracy.svg/png` (training
+//! accuracy from epoch 0, the initial weights, to the last epoch) and `error.svg/png`
+//! (the same accuracy as an error rate, 1 − accuracy, on a log axis: the accuracy plot's
+//! linear 0.1–1 axis squeezes 0.98 vs 0.99 into a few pixels, the log axis spreads the
+//! last percent over decades).
 
 use std::path::{Path, PathBuf};
 
@@ -7,15 +10,19 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
-    colour, ellipsize, run_labels, text, write_figure, Figure, HPos, OrMsg, Pos, VPos, CURVE_SIZE,
-};
+use super::legend::{draw_legend, fmt_tick};
+use super::{colour, run_labels, text, write_figure, Figure, HPos, OrMsg, Pos, VPos, CURVE_SIZE};
 use crate::summary::{RunSummary, Summary};
 use crate::ReportError;
 
 const LEGEND_WIDTH: u32 = 270;
 /// Widest span of the log-scale loss axis, in decades.
 const MAX_DECADES: f64 = 12.0;
+/// Widest span of the log-scale error axis, in decades: rates come from counts over at
+/// most some 10⁵ examples, so anything finer is float noise.
+const ERROR_DECADES: f64 = 7.0;
+/// Where an error of exactly 0 is drawn when no run has a nonzero error to go by.
+const ZERO_ERROR: f64 = 1e-5;
 
 /// Writes `loss.svg` and `loss.png` into `dir`.
 pub fn plot_loss(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, ReportError> {
@@ -27,24 +34,31 @@ pub fn plot_accuracy(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, Repo
     write_figure(dir, "accuracy", &Curves::new(summary, Kind::Accuracy))
 }
 
+/// Writes `error.svg` and `error.png` into `dir`: training error rate (1 − accuracy)
+/// per epoch on a log axis, with the runs, colours and line styles of the accuracy plot.
+pub fn plot_error(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, ReportError> {
+    write_figure(dir, "error", &Curves::new(summary, Kind::Error))
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Loss,
     Accuracy,
+    Error,
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Line {
+pub(super) enum Line {
     Solid(u32),
     Dashed,
 }
 
 /// One run's curve: unbroken stretches of drawable points.
-struct Curve {
-    label: String,
-    colour: RGBColor,
-    line: Line,
-    segments: Vec<Vec<(f64, f64)>>,
+pub(super) struct Curve {
+    pub(super) label: String,
+    pub(super) colour: RGBColor,
+    pub(super) line: Line,
+    pub(super) segments: Vec<Vec<(f64, f64)>>,
 }
 
 struct Curves<'a> {
@@ -81,6 +95,14 @@ impl<'a> Curves<'a> {
                 .collect(),
             Kind::Accuracy => (run.train_accuracy_history.iter().enumerate())
                 .map(|(i, &v)| v.is_finite().then_some((i as f64, v)))
+                .collect(),
+            // Same log treatment as the loss, with `floor` the place for an error of 0.
+            Kind::Error => (run.train_accuracy_history.iter().enumerate())
+                .map(|(i, &v)| {
+                    let e = 1.0 - v;
+                    let y = if e <= 0.0 { floor } else { e };
+                    v.is_finite().then_some((i as f64, y.clamp(floor, ceiling)))
+                })
                 .collect(),
         }
     }
@@ -139,6 +161,38 @@ impl<'a> Curves<'a> {
         (10f64.powf(lo_exp), 10f64.powf(hi_exp))
     }
 
+    /// Error rates (1 − accuracy) of every finite accuracy, negatives (accuracy above 1)
+    /// counted as 0.
+    fn errors(&self) -> impl Iterator<Item = f64> + '_ {
+        (self.summary.runs.iter())
+            .flat_map(|r| r.train_accuracy_history.iter())
+            .filter(|v| v.is_finite())
+            .map(|v| (1.0 - v).max(0.0))
+    }
+
+    /// Log-scale y range of the error rate, in powers of ten, and where an error of 0 is
+    /// drawn: half the smallest nonzero error (or [`ZERO_ERROR`] if there is none), so
+    /// that a perfect epoch sits visibly below every imperfect one.
+    fn error_range(&self) -> (f64, f64, f64) {
+        let (lo, hi) = (self.errors())
+            .filter(|e| *e > 0.0)
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), e| {
+                (lo.min(e), hi.max(e))
+            });
+        let zero_at = if hi > 0.0 { lo / 2.0 } else { ZERO_ERROR };
+        let hi_exp = if hi > 0.0 {
+            hi.log10().ceil().min(0.0)
+        } else {
+            -1.0
+        };
+        let lo_exp = zero_at
+            .log10()
+            .floor()
+            .clamp(hi_exp - ERROR_DECADES, hi_exp - 1.0);
+        let (lo, hi) = (10f64.powf(lo_exp), 10f64.powf(hi_exp));
+        (lo, hi, zero_at.clamp(lo, hi))
+    }
+
     /// Linear y range: from the lowest accuracy rounded down to a tenth, up to 1.
     fn accuracy_range(&self) -> (f64, f64) {
         let lo = (self.summary.runs.iter())
@@ -186,6 +240,9 @@ impl Figure for Curves<'_> {
                     .collect();
                 thresholds.sort_by(f64::total_cmp);
                 thresholds.dedup();
+                let thresholds: Vec<(f64, String)> = (thresholds.into_iter())
+                    .map(|t| (t, format!("threshold {t:.4}")))
+                    .collect();
                 let caption = "Training accuracy per epoch (0 = initial weights)";
                 draw_chart(
                     &plot,
@@ -196,6 +253,30 @@ impl Figure for Curves<'_> {
                     &curves,
                     &thresholds,
                 )?;
+                curves
+            }
+            Kind::Error => {
+                let (lo, hi, zero_at) = self.error_range();
+                let curves = self.curves(zero_at, hi);
+                // Accuracy thresholds become error levels 1 − t.
+                let mut levels: Vec<(f64, String)> = (self.summary.transfer.iter())
+                    .map(|t| (1.0 - t.threshold, t.threshold))
+                    .filter(|(e, _)| e.is_finite() && *e >= lo && *e <= hi)
+                    .map(|(e, t)| (e, format!("threshold: accuracy {t:.4}")))
+                    .collect();
+                levels.sort_by(|a, b| a.0.total_cmp(&b.0));
+                levels.dedup_by(|a, b| a.0 == b.0);
+                let caption = "Training error rate per epoch (1 − accuracy, log scale)";
+                let y = (lo * 0.999_999..hi).log_scale();
+                let desc = "training error rate (1 − accuracy)";
+                draw_chart(&plot, caption, x_max, y, desc, &curves, &levels)?;
+                if self.errors().any(|e| e == 0.0) {
+                    notes.push(format!(
+                        "error 0 (accuracy 1) drawn at {}",
+                        fmt_tick(zero_at)
+                    ));
+                }
+                notes.push("epoch 0 = initial weights".to_string());
                 curves
             }
         };
@@ -215,7 +296,7 @@ fn draw_chart<DB, Y>(
     y: Y,
     y_desc: &str,
     curves: &[Curve],
-    thresholds: &[f64],
+    thresholds: &[(f64, String)],
 ) -> Result<(), String>
 where
     DB: DrawingBackend,
@@ -245,15 +326,11 @@ where
         .draw()
         .msg()?;
 
-    for &t in thresholds {
-        let grey = RGBColor(110, 110, 110);
+    for (t, label) in thresholds {
+        let (t, grey) = (*t, RGBColor(110, 110, 110));
         let style = ShapeStyle::from(&grey).stroke_width(1);
         (chart.draw_series(DashedLineSeries::new([(0.0, t), (x_max, t)], 4, 4, style))).msg()?;
-        let label = Text::new(
-            format!("threshold {t:.4}"),
-            (x_max * 0.01, t),
-            text(13.0, grey),
-        );
+        let label = Text::new(label.clone(), (x_max * 0.01, t), text(13.0, grey));
         chart.plotting_area().draw(&label).msg()?;
     }
 
@@ -292,84 +369,4 @@ where
             .msg()?;
     }
     Ok(())
-}
-
-/// The legend, drawn by hand in its own column so that any number of runs fits.
-fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    curves: &[Curve],
-    notes: &[String],
-) -> Result<(), String> {
-    let (_, h) = area.dim_in_pixel();
-    let row = 22i32;
-    let top = 56i32;
-    let note_rows = notes.len() as i32 + 1;
-    let capacity = ((h as i32 - top - 20 - note_rows * 18) / row).max(1) as usize;
-    let shown = if curves.len() > capacity {
-        capacity - 1
-    } else {
-        curves.len()
-    };
-    area.draw(&Text::new("runs", (10, top - 28), text(16.0, BLACK)))
-        .msg()?;
-    let mut y = top;
-    for c in &curves[..shown] {
-        let mid = y + row / 2;
-        let (x0, x1) = (10, 48);
-        match c.line {
-            Line::Solid(w) => {
-                let style = ShapeStyle::from(&c.colour).stroke_width(w);
-                area.draw(&PathElement::new(vec![(x0, mid), (x1, mid)], style))
-                    .msg()?;
-            }
-            Line::Dashed => {
-                let style = ShapeStyle::from(&c.colour).stroke_width(2);
-                for x in (x0..x1).step_by(14) {
-                    area.draw(&PathElement::new(
-                        vec![(x, mid), ((x + 8).min(x1), mid)],
-                        style,
-                    ))
-                    .msg()?;
-                }
-            }
-        }
-        let style = text(14.0, BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(ellipsize(&c.label, 28), (x1 + 8, mid), style))
-            .msg()?;
-        y += row;
-    }
-    if shown < curves.len() {
-        let more = format!("… and {} more", curves.len() - shown);
-        let style = text(14.0, BLACK).pos(Pos::new(HPos::Left, VPos::Center));
-        area.draw(&Text::new(more, (10, y + row / 2), style))
-            .msg()?;
-        y += row;
-    }
-    y += 12;
-    for note in notes {
-        area.draw(&Text::new(
-            note.as_str(),
-            (10, y),
-            text(12.0, RGBColor(90, 90, 90)),
-        ))
-        .msg()?;
-        y += 18;
-    }
-    Ok(())
-}
-
-/// Tick labels: integers without decimals, small or large numbers in exponent form.
-fn fmt_tick(v: f64) -> String {
-    if v == 0.0 {
-        return "0".to_string();
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.0e}");
-    }
-    if (v - v.round()).abs() < 1e-9 {
-        return format!("{v:.0}");
-    }
-    let s = format!("{v:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

@@ -1,4 +1,5 @@
-//! Pictures of a run directory: loss and accuracy curves, one confusion matrix per run.
+//! Pictures of a run directory: loss, accuracy and error-rate curves, one confusion matrix
+//! per run.
 //!
 //! Every picture is written twice, as SVG and as PNG, each atomically. PNG text is
 //! rasterised with an embedded DejaVu Sans (no system fonts needed); SVG text is left
@@ -6,6 +7,7 @@
 
 mod confusion;
 mod curves;
+mod legend;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -19,9 +21,9 @@ use crate::summary::{RunSummary, Summary};
 use crate::ReportError;
 
 pub use confusion::plot_confusion;
-pub use curves::{plot_accuracy, plot_loss};
+pub use curves::{plot_accuracy, plot_error, plot_loss};
 
-/// Pixel size of `loss.png` and `accuracy.png` (and the SVG view box).
+/// Pixel size of `loss.png`, `accuracy.png` and `error.png` (and the SVG view box).
 pub const CURVE_SIZE: (u32, u32) = (1100, 640);
 /// Pixel size of each `confusion-<run>.png`.
 pub const CONFUSION_SIZE: (u32, u32) = (640, 660);
@@ -41,11 +43,12 @@ pub(crate) fn ensure_font() {
     });
 }
 
-/// Writes every picture for `summary` into `dir`: loss, accuracy and one confusion
-/// matrix per run. Returns the paths written (SVG and PNG of each).
+/// Writes every picture for `summary` into `dir`: loss, accuracy, error rate and one
+/// confusion matrix per run. Returns the paths written (SVG and PNG of each).
 pub fn plot_all(dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, ReportError> {
     let mut out = plot_loss(dir, summary)?;
     out.extend(plot_accuracy(dir, summary)?);
+    out.extend(plot_error(dir, summary)?);
     for (run, stem) in summary.runs.iter().zip(confusion_stems(&summary.runs)) {
         out.extend(plot_confusion(dir, run, &stem)?);
     }
