@@ -133,7 +133,7 @@ fn time(gpu: &Gpu, op: &Dispatch, iters: u64) -> Duration {
 }
 
 fn variants(gpu: &Gpu) -> Vec<MatmulVariant> {
-    let default = MatmulVariant::for_gpu(gpu);
+    let default = MatmulVariant::for_gpu(gpu).expect("ODDEVEN_MATMUL");
     let mut list = vec![default];
     if std::env::var("ODDEVEN_BENCH_ALL_VARIANTS").is_ok_and(|v| v == "1") {
         for v in [

@@ -5,16 +5,32 @@
 struct Params {
     rows: u32,
     cols: u32,
-    // First entry of `index` this dispatch uses: one permutation per epoch serves every
-    // minibatch of it.
-    offset: u32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// The per-step uniform (core::StepValues); `row_offset` is the first entry of `index` this
+// step uses: one permutation per epoch serves every minibatch of it.
+struct Step {
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    c1: f32,
+    c2: f32,
+    metrics_slot: u32,
+    accumulate_metrics: u32,
+    row_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read> index: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> step: Step;
 
 @compute @workgroup_size(256)
 fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -22,6 +38,6 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     for (var e = gid.x; e < n; e += nwg.x * 256u) {
         let row = e / p.cols;
         let col = e % p.cols;
-        out[e] = src[index[p.offset + row] * p.cols + col];
+        out[e] = src[index[step.row_offset + row] * p.cols + col];
     }
 }

@@ -3,19 +3,36 @@
 //   metrics[2·slot]     (+)= loss_scale · Σ loss
 //   metrics[2·slot + 1] (+)= Σ correct
 // One workgroup does the whole reduction, so the read-modify-write of the slot needs no
-// atomics and successive dispatches (minibatches of one epoch) accumulate in order.
+// atomics and successive dispatches (minibatches of one epoch) accumulate in order. The
+// slot and whether to accumulate come from the per-step uniform (core::StepValues).
 // CPU reference: cpu::reduce_metrics.
 
 struct Params {
     rows: u32,
-    slot: u32,
     loss_scale: f32,
-    accumulate: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct Step {
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    c1: f32,
+    c2: f32,
+    metrics_slot: u32,
+    accumulate_metrics: u32,
+    row_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
 @group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(3) var<uniform> step: Step;
 
 var<workgroup> part_loss: array<f32, 256>;
 var<workgroup> part_correct: array<f32, 256>;
@@ -41,11 +58,12 @@ fn reduce_metrics(@builtin(local_invocation_index) lid: u32) {
     if lid == 0u {
         var old_loss = 0.0;
         var old_correct = 0.0;
-        if p.accumulate != 0u {
-            old_loss = metrics[2u * p.slot];
-            old_correct = metrics[2u * p.slot + 1u];
+        let slot = step.metrics_slot;
+        if step.accumulate_metrics != 0u {
+            old_loss = metrics[2u * slot];
+            old_correct = metrics[2u * slot + 1u];
         }
-        metrics[2u * p.slot] = old_loss + part_loss[0] * p.loss_scale;
-        metrics[2u * p.slot + 1u] = old_correct + part_correct[0];
+        metrics[2u * slot] = old_loss + part_loss[0] * p.loss_scale;
+        metrics[2u * slot + 1u] = old_correct + part_correct[0];
     }
 }

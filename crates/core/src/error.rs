@@ -12,6 +12,14 @@ pub enum CoreError {
     #[error("unknown device choice {0:?}: expected one of auto, hardware, software")]
     BadDeviceChoice(String),
 
+    /// An environment variable that selects a variant holds a value we do not know.
+    #[error("{var}={value:?} is not a known value: expected {expected} (or unset)")]
+    BadEnv {
+        var: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
     /// The adapter refused to create a device with the limits we need.
     #[error("adapter {adapter:?} could not create a device: {message}")]
     RequestDevice { adapter: String, message: String },

@@ -7,12 +7,15 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{CoreError, Result};
+use crate::step::StepValues;
+use crate::tensor::{GpuArray, Staging, Tensor};
 
 /// Environment variable that selects the adapter when no flag does.
 pub const DEVICE_ENV: &str = "ODDEVEN_DEVICE";
 
-/// Which adapter to run on.
+/// Which adapter to run on (the `--device` flag and `ODDEVEN_DEVICE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DeviceChoice {
     /// A hardware GPU if there is one, else the software adapter.
     #[default]
@@ -182,6 +185,16 @@ struct GpuInner {
     summary: AdapterSummary,
     pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    /// The per-step uniform ([`StepValues`]) every step-dependent kernel binds.
+    step: wgpu::Buffer,
+    /// Held from writing the step uniform to submitting the work that reads it, so
+    /// threads sharing this device never see each other's step values.
+    step_lock: Mutex<()>,
+    /// Reused for readbacks, so periodic progress reads allocate nothing.
+    staging: Mutex<Option<Staging>>,
+    /// Scratch tensors by element count, shared by ops that use them only within
+    /// themselves (e.g. im2col matrices); ops run one after another, so sharing is safe.
+    scratch: Mutex<HashMap<usize, Tensor>>,
 }
 
 impl fmt::Debug for Gpu {
@@ -223,7 +236,13 @@ impl Gpu {
                 message: e.to_string(),
             }
         })?;
-        Ok(Gpu {
+        let step = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("step values"),
+            size: std::mem::size_of::<[u32; 12]>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let gpu = Gpu {
             inner: Arc::new(GpuInner {
                 adapter,
                 device,
@@ -231,8 +250,14 @@ impl Gpu {
                 summary,
                 pipelines: Mutex::new(HashMap::new()),
                 modules: Mutex::new(HashMap::new()),
+                step,
+                step_lock: Mutex::new(()),
+                staging: Mutex::new(None),
+                scratch: Mutex::new(HashMap::new()),
             }),
-        })
+        };
+        gpu.submit_with_step(gpu.encoder("init"), &StepValues::default());
+        Ok(gpu)
     }
 
     /// Like [`Gpu::new`] with the choice from `ODDEVEN_DEVICE` (default auto).
@@ -340,6 +365,44 @@ impl Gpu {
     pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
         self.device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
+    /// The per-step uniform buffer that step-dependent kernels bind.
+    pub(crate) fn step_buffer(&self) -> &wgpu::Buffer {
+        &self.inner.step
+    }
+
+    /// Submits `encoder` with `step` as the values its step-dependent kernels read.
+    pub fn submit_with_step(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        step: &StepValues,
+    ) -> wgpu::SubmissionIndex {
+        let _guard = lock(&self.inner.step_lock);
+        // Queue writes land before the next submission, and the lock keeps another
+        // thread's write from slipping in between.
+        self.queue()
+            .write_buffer(&self.inner.step, 0, bytemuck::cast_slice(&step.to_uniform()));
+        self.submit(encoder)
+    }
+
+    /// Copies `src` to the host through the shared staging buffer (waits for the GPU).
+    pub fn read_array<T: bytemuck::Pod>(&self, src: &GpuArray<T>) -> Result<Vec<T>> {
+        let mut staging = lock(&self.inner.staging);
+        let staging = staging.get_or_insert_with(|| Staging::new(self, src.byte_len()));
+        staging.read(self, src)
+    }
+
+    /// A scratch tensor of `len` elements shared by every op that asks for that size (see
+    /// `GpuInner::scratch`).
+    pub(crate) fn scratch(&self, len: usize) -> Result<Tensor> {
+        let mut cache = lock(&self.inner.scratch);
+        if let Some(t) = cache.get(&len) {
+            return Ok(t.clone());
+        }
+        let t = Tensor::zeros(self, &[len], "scratch")?;
+        cache.insert(len, t.clone());
+        Ok(t)
     }
 
     /// The largest buffer this device can bind as one storage binding.

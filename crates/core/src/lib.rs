@@ -6,18 +6,26 @@
 //!   training step records into one compute pass.
 //! - [`cpu`]: a plain-Rust reference for every kernel, the oracle of the tests.
 
+pub mod backend;
 pub mod cpu;
 pub mod error;
 pub mod geometry;
 pub mod gpu;
+pub mod gpu_backend;
 pub mod kernels;
+pub mod reference;
+pub mod step;
 pub mod tensor;
 pub mod testing;
 
+pub use backend::{Backend, Handle};
 pub use error::{CoreError, Result};
 pub use geometry::{Conv2dGeometry, Pool2dGeometry};
 pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};
+pub use gpu_backend::GpuOp;
 pub use kernels::Dispatch;
+pub use reference::ReferenceBackend;
+pub use step::StepValues;
 pub use tensor::{GpuArray, Staging, Tensor, U32Array};
 /// The wgpu this crate was built against, so users name the same types.
 pub use wgpu;

@@ -78,8 +78,22 @@ impl<T: bytemuck::Pod> GpuArray<T> {
 
     /// Copies the whole array to the host. Waits for all submitted work: not for hot loops.
     pub fn read(&self, gpu: &Gpu) -> Result<Vec<T>> {
-        let mut staging = Staging::new(gpu, self.byte_len());
-        staging.read(gpu, self)
+        gpu.read_array(self)
+    }
+
+    /// The same buffer seen with another shape of the same element count (a flatten).
+    pub fn reshaped(&self, shape: &[usize]) -> Result<Self> {
+        if elem_count(shape) != self.len() {
+            return Err(CoreError::Shape {
+                op: "reshape",
+                detail: format!("{:?} cannot be viewed as {shape:?}", self.shape),
+            });
+        }
+        Ok(GpuArray {
+            buffer: self.buffer.clone(),
+            shape: shape.to_vec(),
+            _elem: PhantomData,
+        })
     }
 
     /// Records a copy of `src` (same element count) into this array.

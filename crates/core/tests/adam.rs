@@ -3,9 +3,9 @@
 mod common;
 
 use common::{assert_close, gpu, random};
-use oddeven_core::kernels::adam::{adam, AdamConfig, AdamHyper};
-use oddeven_core::kernels::run;
-use oddeven_core::{cpu, Tensor};
+use oddeven_core::kernels::adam::{adam, AdamConfig};
+use oddeven_core::kernels::run_step;
+use oddeven_core::{cpu, StepValues, Tensor};
 
 #[test]
 fn ten_steps_match_reference() {
@@ -18,14 +18,18 @@ fn ten_steps_match_reference() {
     let tg = Tensor::zeros(&gpu, &[n], "g").unwrap();
     let tm = Tensor::zeros(&gpu, &[n], "m").unwrap();
     let tv = Tensor::zeros(&gpu, &[n], "v").unwrap();
-    let hyper = AdamHyper::new(&gpu);
-    let op = adam(&gpu, &hyper, &tp, &tg, &tm, &tv).unwrap();
+    let op = adam(&gpu, &tp, &tg, &tm, &tv).unwrap();
     for t in 1..=10u64 {
         let g = random(n, 100 + t, -0.5, 0.5);
         tg.write(&gpu, &g).unwrap();
         let lr = cfg.lr * (1.0 - 0.05 * t as f32);
-        hyper.set(&gpu, &cfg, lr, t);
-        run(&gpu, &[&op]).unwrap();
+        let step = StepValues {
+            adam: cfg,
+            lr,
+            adam_step: t,
+            ..StepValues::default()
+        };
+        run_step(&gpu, &[&op], &step).unwrap();
         cpu::adam_step(&mut p, &g, &mut m, &mut v, &cfg, lr, t);
     }
     assert_close("param", &tp.read(&gpu).unwrap(), &p, 1e-5);
@@ -41,6 +45,5 @@ fn size_mismatch_is_an_error() {
     let Some(gpu) = gpu() else { return };
     let a = Tensor::zeros(&gpu, &[4], "a").unwrap();
     let b = Tensor::zeros(&gpu, &[5], "b").unwrap();
-    let hyper = AdamHyper::new(&gpu);
-    assert!(adam(&gpu, &hyper, &a, &b, &a, &a).is_err());
+    assert!(adam(&gpu, &a, &b, &a, &a).is_err());
 }

@@ -5,21 +5,21 @@ mod common;
 
 use common::{assert_close, gpu, one_hot, random};
 use oddeven_core::cpu::{self, LossOutput};
-use oddeven_core::kernels::loss::{loss, LossKind};
+use oddeven_core::kernels::loss::{loss, OutputKind};
 use oddeven_core::kernels::run;
 use oddeven_core::Tensor;
 
-const KINDS: [LossKind; 2] = [LossKind::SoftmaxCrossEntropy, LossKind::SigmoidBce];
+const KINDS: [OutputKind; 2] = [OutputKind::Softmax, OutputKind::Sigmoid];
 
-fn reference(kind: LossKind, z: &[f32], y: &[f32], k: usize, scale: f32) -> LossOutput {
+fn reference(kind: OutputKind, z: &[f32], y: &[f32], k: usize, scale: f32) -> LossOutput {
     match kind {
-        LossKind::SoftmaxCrossEntropy => cpu::softmax_cross_entropy(z, y, k, scale),
-        LossKind::SigmoidBce => cpu::sigmoid_bce(z, y, k, scale),
+        OutputKind::Softmax => cpu::softmax_cross_entropy(z, y, k, scale),
+        OutputKind::Sigmoid => cpu::sigmoid_bce(z, y, k, scale),
     }
 }
 
 fn gpu_loss(
-    kind: LossKind,
+    kind: OutputKind,
     z: &[f32],
     y: &[f32],
     rows: usize,
@@ -126,7 +126,7 @@ fn reference_gradients_match_finite_differences() {
 fn correct_flags_follow_argmax() {
     let z = vec![0.1, 0.9, 0.0, 2.0, 1.0, 0.5];
     let y = vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0];
-    let Some(got) = gpu_loss(LossKind::SoftmaxCrossEntropy, &z, &y, 2, 3, 1.0) else {
+    let Some(got) = gpu_loss(OutputKind::Softmax, &z, &y, 2, 3, 1.0) else {
         return;
     };
     assert_eq!(got.stats[1], 1.0);

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{assert_close, gpu, one_hot, random};
-use oddeven_core::kernels::reduce::{column_sum, confusion, gather_rows, MetricsReduce};
-use oddeven_core::kernels::run;
-use oddeven_core::{cpu, Tensor, U32Array};
+use oddeven_core::kernels::reduce::{column_sum, confusion, gather_rows, reduce_metrics};
+use oddeven_core::kernels::{run, run_step};
+use oddeven_core::{cpu, StepValues, Tensor, U32Array};
 
 #[test]
 fn column_sum_matches_reference() {
@@ -35,13 +35,15 @@ fn metrics_reduce_writes_and_accumulates_slots() {
     }
     let ts = Tensor::from_slice(&gpu, &[rows, 2], &stats, "stats").unwrap();
     let metrics = Tensor::zeros(&gpu, &[4, 2], "metrics").unwrap();
-    let reduce = MetricsReduce::new(&gpu, &ts, &metrics, 1.0 / rows as f32).unwrap();
-    reduce.set_slot(&gpu, 2, false).unwrap();
-    run(&gpu, &[reduce.dispatch()]).unwrap();
-    reduce.set_slot(&gpu, 3, false).unwrap();
-    run(&gpu, &[reduce.dispatch()]).unwrap();
-    reduce.set_slot(&gpu, 3, true).unwrap();
-    run(&gpu, &[reduce.dispatch()]).unwrap();
+    let reduce = reduce_metrics(&gpu, &ts, &metrics, 1.0 / rows as f32).unwrap();
+    let slot = |metrics_slot, accumulate_metrics| StepValues {
+        metrics_slot,
+        accumulate_metrics,
+        ..StepValues::default()
+    };
+    for step in [slot(2, false), slot(3, false), slot(3, true)] {
+        run_step(&gpu, &[&reduce], &step).unwrap();
+    }
     let got = metrics.read(&gpu).unwrap();
     let (loss, correct) = cpu::reduce_metrics(&stats, 1.0 / rows as f32);
     assert_eq!(&got[..4], &[0.0; 4]);
@@ -53,7 +55,7 @@ fn metrics_reduce_writes_and_accumulates_slots() {
         1e-5,
     );
     assert_eq!(correct, 334.0);
-    assert!(reduce.set_slot(&gpu, 4, false).is_err());
+    assert!(reduce.check_step(&slot(4, false)).is_err());
 }
 
 #[test]
@@ -80,16 +82,21 @@ fn gather_rows_matches_reference() {
     let ts = Tensor::from_slice(&gpu, &[rows, cols], &src, "src").unwrap();
     let ti = U32Array::from_slice(&gpu, &[index.len()], &index, "index").unwrap();
     let out = Tensor::zeros(&gpu, &[index.len(), cols], "out").unwrap();
-    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, 0, &out).unwrap()]).unwrap();
+    let offset = |row_offset| StepValues {
+        row_offset,
+        ..StepValues::default()
+    };
+    run_step(&gpu, &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()], &offset(0)).unwrap();
     assert_eq!(
         out.read(&gpu).unwrap(),
         cpu::gather_rows(&src, cols, &index)
     );
     let tail = Tensor::zeros(&gpu, &[2, cols], "tail").unwrap();
-    run(&gpu, &[&gather_rows(&gpu, &ts, &ti, 3, &tail).unwrap()]).unwrap();
+    let gather_tail = gather_rows(&gpu, &ts, &ti, &tail).unwrap();
+    run_step(&gpu, &[&gather_tail], &offset(3)).unwrap();
     assert_eq!(
         tail.read(&gpu).unwrap(),
         cpu::gather_rows(&src, cols, &index[3..])
     );
-    assert!(gather_rows(&gpu, &ts, &ti, 4, &tail).is_err());
+    assert!(gather_tail.check_step(&offset(4)).is_err());
 }

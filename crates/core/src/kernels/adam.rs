@@ -28,34 +28,8 @@ impl Default for AdamConfig {
     }
 }
 
-/// The per-step uniform every parameter's Adam dispatch reads: learning rate and bias
-/// corrections for step t. Rewritten (32 bytes) before each step's submission.
-#[derive(Debug)]
-pub struct AdamHyper {
-    buffer: wgpu::Buffer,
-}
-
-impl AdamHyper {
-    pub fn new(gpu: &Gpu) -> Self {
-        let buffer = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-            label: Some("adam hyper"),
-            size: 32,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        AdamHyper { buffer }
-    }
-
-    /// Sets the values for step `t` (1-based) with learning rate `lr` (which a schedule
-    /// may vary from `cfg.lr`).
-    pub fn set(&self, gpu: &Gpu, cfg: &AdamConfig, lr: f32, t: u64) {
-        let values = hyper_values(cfg, lr, t);
-        gpu.queue()
-            .write_buffer(&self.buffer, 0, bytemuck::cast_slice(&values));
-    }
-}
-
-/// [lr, β1, β2, ε, 1−β1^t, 1−β2^t, 0, 0], with the corrections computed in f64.
+/// [lr, β1, β2, ε, 1−β1^t, 1−β2^t, 0, 0], with the corrections computed in f64 (as
+/// [`crate::StepValues::bias_corrections`]).
 pub fn hyper_values(cfg: &AdamConfig, lr: f32, t: u64) -> [f32; 8] {
     let t = t.max(1).min(i32::MAX as u64) as i32;
     let c1 = 1.0 - (cfg.beta1 as f64).powi(t);
@@ -65,10 +39,10 @@ pub fn hyper_values(cfg: &AdamConfig, lr: f32, t: u64) -> [f32; 8] {
     ]
 }
 
-/// One Adam step over `param` using `grad` and the moment buffers `m`, `v`.
+/// One Adam step over `param` using `grad` and the moment buffers `m`, `v`; the learning
+/// rate, constants and step counter come from the per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]).
 pub fn adam(
     gpu: &Gpu,
-    hyper: &AdamHyper,
     param: &Tensor,
     grad: &Tensor,
     m: &Tensor,
@@ -94,7 +68,7 @@ pub fn adam(
         pipeline,
         None,
         &[
-            (0, hyper.buffer.as_entire_binding()),
+            (0, gpu.step_buffer().as_entire_binding()),
             (1, param.binding()),
             (2, grad.binding()),
             (3, m.binding()),

@@ -8,20 +8,47 @@ use crate::tensor::Tensor;
 
 const SRC: &str = include_str!("../../../../shaders/loss.wgsl");
 
-/// Which output layer and loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LossKind {
+/// A model's output layer and its loss (the `--output` flag; one type for every crate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum OutputKind {
     /// Softmax over the classes with cross-entropy.
-    SoftmaxCrossEntropy,
-    /// Independent sigmoid per class with binary cross-entropy (the study's output layer).
-    SigmoidBce,
+    #[default]
+    Softmax,
+    /// One sigmoid per class with binary cross-entropy on one-hot targets (the study's).
+    Sigmoid,
 }
 
-impl LossKind {
+impl OutputKind {
     fn entry(self) -> &'static str {
         match self {
-            LossKind::SoftmaxCrossEntropy => "softmax_cross_entropy",
-            LossKind::SigmoidBce => "sigmoid_bce",
+            OutputKind::Softmax => "softmax_cross_entropy",
+            OutputKind::Sigmoid => "sigmoid_bce",
+        }
+    }
+
+    /// The name users write: `softmax` or `sigmoid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputKind::Softmax => "softmax",
+            OutputKind::Sigmoid => "sigmoid",
+        }
+    }
+}
+
+impl std::fmt::Display for OutputKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OutputKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "softmax" => Ok(OutputKind::Softmax),
+            "sigmoid" => Ok(OutputKind::Sigmoid),
+            _ => Err(format!("unknown output layer {s:?}: expected softmax or sigmoid")),
         }
     }
 }
@@ -29,7 +56,7 @@ impl LossKind {
 /// Writes `grad = dL/dlogits · scale` and `stats[row] = (loss, correct)` for every row.
 pub fn loss(
     gpu: &Gpu,
-    kind: LossKind,
+    kind: OutputKind,
     logits: &Tensor,
     targets: &Tensor,
     grad: &Tensor,

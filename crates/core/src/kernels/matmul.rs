@@ -8,7 +8,7 @@
 //! tensor cores) plugs in here without touching any caller.
 
 use super::{build, shape_err, to_u32, Dispatch, MAX_GROUPS};
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
 use crate::tensor::Tensor;
 
@@ -68,14 +68,21 @@ pub enum MatmulVariant {
 }
 
 impl MatmulVariant {
-    /// The variant for this adapter, unless `ODDEVEN_MATMUL` names one.
-    pub fn for_gpu(gpu: &Gpu) -> Self {
-        match std::env::var(VARIANT_ENV).ok().as_deref() {
-            Some("register") => MatmulVariant::Register,
-            Some("vec4") => MatmulVariant::Vec4,
-            Some("tiled") => MatmulVariant::Tiled,
-            _ if gpu.summary().is_software() => MatmulVariant::Vec4,
-            _ => MatmulVariant::Tiled,
+    /// The variant for this adapter, unless `ODDEVEN_MATMUL` names one; an unknown name
+    /// is an error.
+    pub fn for_gpu(gpu: &Gpu) -> Result<Self> {
+        let value = std::env::var(VARIANT_ENV).unwrap_or_default();
+        match value.trim().to_ascii_lowercase().as_str() {
+            "register" => Ok(MatmulVariant::Register),
+            "vec4" => Ok(MatmulVariant::Vec4),
+            "tiled" => Ok(MatmulVariant::Tiled),
+            "" if gpu.summary().is_software() => Ok(MatmulVariant::Vec4),
+            "" => Ok(MatmulVariant::Tiled),
+            _ => Err(CoreError::BadEnv {
+                var: VARIANT_ENV,
+                value,
+                expected: "register, vec4 or tiled",
+            }),
         }
     }
 }
@@ -88,33 +95,45 @@ pub fn dims(
     bias: Option<&Tensor>,
     spec: MatmulSpec,
 ) -> Result<(usize, usize, usize)> {
-    let (m, ka) = if spec.trans_a {
-        (a.cols(), a.rows())
-    } else {
-        (a.rows(), a.cols())
-    };
-    let (kb, n) = if spec.trans_b {
-        (b.cols(), b.rows())
-    } else {
-        (b.rows(), b.cols())
-    };
+    shape_dims(a.shape(), b.shape(), c.shape(), bias.map(|b| b.len()), spec)
+}
+
+/// (rows, cols) of a shape read as a matrix: every leading axis is a row axis.
+pub fn as_matrix(shape: &[usize]) -> (usize, usize) {
+    match shape.split_last() {
+        Some((&cols, rows)) => (rows.iter().product(), cols),
+        None => (1, 1),
+    }
+}
+
+/// [`dims`] from shapes alone (A, B, C and the bias length), for every backend.
+pub fn shape_dims(
+    a: &[usize],
+    b: &[usize],
+    c: &[usize],
+    bias: Option<usize>,
+    spec: MatmulSpec,
+) -> Result<(usize, usize, usize)> {
+    let ((ar, ac), (br, bc)) = (as_matrix(a), as_matrix(b));
+    let (m, ka) = if spec.trans_a { (ac, ar) } else { (ar, ac) };
+    let (kb, n) = if spec.trans_b { (bc, br) } else { (br, bc) };
     if ka != kb {
         return Err(shape_err(
             "matmul",
-            format!("inner dimensions differ: op(A) is {m}×{ka}, op(B) is {kb}×{n} (A {:?}, B {:?}, {spec:?})", a.shape(), b.shape()),
+            format!("inner dimensions differ: op(A) is {m}×{ka}, op(B) is {kb}×{n} (A {a:?}, B {b:?}, {spec:?})"),
         ));
     }
-    if c.rows() != m || c.cols() != n {
+    if as_matrix(c) != (m, n) {
         return Err(shape_err(
             "matmul",
-            format!("C has shape {:?}, expected [{m}, {n}]", c.shape()),
+            format!("C has shape {c:?}, expected [{m}, {n}]"),
         ));
     }
-    if let Some(bias) = bias {
-        if bias.len() != n {
+    if let Some(len) = bias {
+        if len != n {
             return Err(shape_err(
                 "matmul",
-                format!("bias has {} elements, expected {n}", bias.len()),
+                format!("bias has {len} elements, expected {n}"),
             ));
         }
     }
@@ -136,7 +155,7 @@ pub fn matmul(
     bias: Option<&Tensor>,
     spec: MatmulSpec,
 ) -> Result<Dispatch> {
-    matmul_variant(gpu, a, b, c, bias, spec, MatmulVariant::for_gpu(gpu))
+    matmul_variant(gpu, a, b, c, bias, spec, MatmulVariant::for_gpu(gpu)?)
 }
 
 /// Builds C = op(A)·op(B) (+ bias) with a chosen variant.

@@ -4,7 +4,7 @@
 //! [`crate::cpu::confusion`]) and the minibatch row gather (`shaders/gather.wgsl` ↔
 //! [`crate::cpu::gather_rows`]). Tests: `tests/reduce.rs`.
 
-use super::{build, groups_1d, shape_err, to_u32, Dispatch, MAX_GROUPS};
+use super::{build, groups_1d, shape_err, to_u32, Dispatch, StepBounds, MAX_GROUPS};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::tensor::{Tensor, U32Array};
@@ -42,83 +42,44 @@ pub fn column_sum(gpu: &Gpu, x: &Tensor, out: &Tensor) -> Result<Dispatch> {
 }
 
 /// Sums the `(loss, correct)` rows written by the loss kernel into one slot of a metrics
-/// buffer that stays on the GPU; which slot, and whether to add to it, is set per step.
-#[derive(Debug)]
-pub struct MetricsReduce {
-    dispatch: Dispatch,
-    uniform: wgpu::Buffer,
-    rows: u32,
+/// buffer that stays on the GPU; the slot, and whether to add to it, come from the
+/// per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]). `loss_scale` multiplies the loss sum (e.g. 1/N to
+/// store a mean); `metrics` holds 2 values per slot.
+pub fn reduce_metrics(
+    gpu: &Gpu,
+    stats: &Tensor,
+    metrics: &Tensor,
     loss_scale: f32,
-    slots: usize,
-}
-
-impl MetricsReduce {
-    /// `stats` is [rows, 2]; `metrics` holds 2 values per slot; `loss_scale` multiplies the
-    /// loss sum (e.g. 1/N to store a mean).
-    pub fn new(gpu: &Gpu, stats: &Tensor, metrics: &Tensor, loss_scale: f32) -> Result<Self> {
-        if !stats.len().is_multiple_of(2) || metrics.len() < 2 || !metrics.len().is_multiple_of(2) {
-            return Err(shape_err(
-                "reduce_metrics",
-                format!(
-                    "stats {:?} and metrics {:?} must hold (loss, correct) pairs",
-                    stats.shape(),
-                    metrics.shape()
-                ),
-            ));
-        }
-        let rows = to_u32("reduce_metrics", "rows", stats.len() / 2)?;
-        let uniform = gpu.device().create_buffer(&wgpu::BufferDescriptor {
-            label: Some("metrics params"),
-            size: 16,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let pipeline = gpu.pipeline("metrics.wgsl", METRICS_SRC, "reduce_metrics", &[])?;
-        let dispatch = build(
-            gpu,
-            format!("reduce_metrics {rows}"),
-            pipeline,
-            None,
-            &[
-                (0, uniform.as_entire_binding()),
-                (1, stats.binding()),
-                (2, metrics.binding()),
-            ],
-            [1, 1, 1],
-        )?;
-        let reduce = MetricsReduce {
-            dispatch,
-            uniform,
-            rows,
-            loss_scale,
-            slots: metrics.len() / 2,
-        };
-        reduce.set_slot(gpu, 0, false)?;
-        Ok(reduce)
+) -> Result<Dispatch> {
+    if !stats.len().is_multiple_of(2) || metrics.len() < 2 || !metrics.len().is_multiple_of(2) {
+        return Err(shape_err(
+            "reduce_metrics",
+            format!(
+                "stats {:?} and metrics {:?} must hold (loss, correct) pairs",
+                stats.shape(),
+                metrics.shape()
+            ),
+        ));
     }
-
-    /// Chooses the slot the next submission writes; `accumulate` adds instead of overwriting.
-    pub fn set_slot(&self, gpu: &Gpu, slot: usize, accumulate: bool) -> Result<()> {
-        if slot >= self.slots {
-            return Err(shape_err(
-                "reduce_metrics",
-                format!("slot {slot} out of range (buffer has {} slots)", self.slots),
-            ));
-        }
-        let params: [u32; 4] = [
-            self.rows,
-            slot as u32,
-            self.loss_scale.to_bits(),
-            accumulate as u32,
-        ];
-        gpu.queue()
-            .write_buffer(&self.uniform, 0, bytemuck::cast_slice(&params));
-        Ok(())
-    }
-
-    pub fn dispatch(&self) -> &Dispatch {
-        &self.dispatch
-    }
+    let rows = to_u32("reduce_metrics", "rows", stats.len() / 2)?;
+    let params: [u32; 4] = [rows, loss_scale.to_bits(), 0, 0];
+    let pipeline = gpu.pipeline("metrics.wgsl", METRICS_SRC, "reduce_metrics", &[])?;
+    let dispatch = build(
+        gpu,
+        format!("reduce_metrics {rows}"),
+        pipeline,
+        Some(bytemuck::cast_slice(&params)),
+        &[
+            (1, stats.binding()),
+            (2, metrics.binding()),
+            (3, gpu.step_buffer().as_entire_binding()),
+        ],
+        [1, 1, 1],
+    )?;
+    Ok(dispatch.with_bounds(StepBounds {
+        metrics_slots: Some(metrics.len() / 2),
+        ..StepBounds::default()
+    }))
 }
 
 /// counts[true · K + predicted] += 1 over all rows (counts is K×K, u32).
@@ -161,20 +122,17 @@ pub fn confusion(
     )
 }
 
-/// out[i, :] = src[index[offset + i], :].
-pub fn gather_rows(
-    gpu: &Gpu,
-    src: &Tensor,
-    index: &U32Array,
-    offset: usize,
-    out: &Tensor,
-) -> Result<Dispatch> {
-    let cols = src.cols();
-    if out.cols() != cols || offset + out.rows() > index.len() {
+/// out[i, …] = src[index[row_offset + i], …] over the first axis (an example of any
+/// shape is one row), `row_offset` from the per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]), checked
+/// against the index length before every run.
+pub fn gather_rows(gpu: &Gpu, src: &Tensor, index: &U32Array, out: &Tensor) -> Result<Dispatch> {
+    let (_, cols) = split_first_axis(src.shape());
+    let (rows, out_cols) = split_first_axis(out.shape());
+    if out_cols != cols || rows > index.len() {
         return Err(shape_err(
             "gather_rows",
             format!(
-                "src {:?}, index {:?}, out {:?}: out must be [index length, src columns]",
+                "src {:?}, index {:?}, out {:?}: out must be [at most index length, …src row shape]",
                 src.shape(),
                 index.shape(),
                 out.shape()
@@ -182,9 +140,9 @@ pub fn gather_rows(
         ));
     }
     let params = [
-        to_u32("gather_rows", "rows", out.rows())?,
+        to_u32("gather_rows", "rows", rows)?,
         to_u32("gather_rows", "cols", cols)?,
-        to_u32("gather_rows", "offset", offset)?,
+        0,
         0,
     ];
     let pipeline = gpu.pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &[])?;
@@ -193,7 +151,26 @@ pub fn gather_rows(
         format!("gather_rows {:?}", out.shape()),
         pipeline,
         Some(bytemuck::cast_slice(&params)),
-        &[(1, src.binding()), (2, index.binding()), (3, out.binding())],
+        &[
+            (1, src.binding()),
+            (2, index.binding()),
+            (3, out.binding()),
+            (4, gpu.step_buffer().as_entire_binding()),
+        ],
         groups_1d(out.len()),
     )
+    .map(|d| {
+        d.with_bounds(StepBounds {
+            gathered_rows: Some((rows, index.len())),
+            ..StepBounds::default()
+        })
+    })
+}
+
+/// (rows, values per row) of a shape whose first axis counts examples.
+pub fn split_first_axis(shape: &[usize]) -> (usize, usize) {
+    match shape.split_first() {
+        Some((&rows, rest)) => (rows, rest.iter().product()),
+        None => (1, 1),
+    }
 }
