@@ -1,72 +1,20 @@
-//! What a training run takes and gives: host data, configuration, progress and report.
+//! How a run trains ([`TrainConfig`], checked by one validator), and what it reports.
+
+use std::fmt;
 
 use oddeven_core::kernels::adam::AdamConfig;
-use oddeven_core::{Gpu, Tensor};
 
-use crate::error::{invalid, Result};
+use crate::error::{ModelError, Result};
 
-/// Examples in host memory: features [rows, inputs] in [0, 1], labels as class indices.
-#[derive(Debug, Clone, Copy)]
-pub struct DataRef<'a> {
-    pub features: &'a [f32],
-    pub labels: &'a [u32],
-    pub classes: usize,
-}
-
-impl DataRef<'_> {
-    pub fn rows(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// One-hot rows; a label outside 0..classes is an error, not a silent zero row.
-    pub fn one_hot(&self) -> Result<Vec<f32>> {
-        let mut y = vec![0.0; self.rows() * self.classes];
-        for (r, &l) in self.labels.iter().enumerate() {
-            if l as usize >= self.classes {
-                return Err(invalid(
-                    "labels",
-                    format!(
-                        "row {r} has class {l}, but the model has {} classes",
-                        self.classes
-                    ),
-                ));
-            }
-            y[r * self.classes + l as usize] = 1.0;
-        }
-        Ok(y)
-    }
-
-    pub(crate) fn upload(&self, gpu: &Gpu, inputs: usize, what: &str) -> Result<(Tensor, Tensor)> {
-        let rows = self.rows();
-        if rows == 0 {
-            return Err(invalid("data", format!("the {what} set is empty")));
-        }
-        if self.features.len() != rows * inputs {
-            return Err(invalid(
-                "data",
-                format!(
-                    "the {what} set has {} feature values for {rows} rows of {inputs}",
-                    self.features.len()
-                ),
-            ));
-        }
-        let x = Tensor::from_slice(gpu, &[rows, inputs], self.features, &format!("{what} x"))?;
-        let y = Tensor::from_slice(
-            gpu,
-            &[rows, self.classes],
-            &self.one_hot()?,
-            &format!("{what} y"),
-        )?;
-        Ok((x, y))
-    }
-}
-
-/// Learning-rate schedule over epochs.
+/// Learning-rate schedule over epochs (the `--schedule` flag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Schedule {
+    /// The same learning rate every epoch (the study).
     #[default]
     Constant,
-    /// Cosine annealing from lr to 0 over the epochs (per epoch, as PyTorch's CosineAnnealingLR with T_max = epochs).
+    /// Cosine annealing from the learning rate to 0 over the epochs (per epoch, as
+    /// PyTorch's CosineAnnealingLR with T_max = epochs).
     Cosine,
 }
 
@@ -74,6 +22,29 @@ pub enum Schedule {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EarlyStopping {
     pub patience: usize,
+}
+
+/// The configuration values [`TrainConfig::validate`] can refuse; the CLI maps each to
+/// its flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigField {
+    Epochs,
+    LearningRate,
+    BatchSize,
+    Patience,
+    FrozenLayers,
+}
+
+impl fmt::Display for ConfigField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConfigField::Epochs => "epochs",
+            ConfigField::LearningRate => "learning rate",
+            ConfigField::BatchSize => "batch size",
+            ConfigField::Patience => "patience",
+            ConfigField::FrozenLayers => "frozen layers",
+        })
+    }
 }
 
 /// How to train. Defaults are the study's: Adam lr 0.01, 300 full-batch epochs.
@@ -87,7 +58,7 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Seed of the minibatch shuffles.
     pub seed: u64,
-    /// Layers before this index are frozen (1 = train only the output layer of an MLP).
+    /// Layers before this index of the layer list are frozen: no gradients, no Adam state.
     pub first_trained_layer: usize,
     /// Read metrics back for progress every this many epochs.
     pub report_every: usize,
@@ -104,6 +75,57 @@ impl Default for TrainConfig {
             seed: 42,
             first_trained_layer: 0,
             report_every: 10,
+        }
+    }
+}
+
+fn refuse(field: ConfigField, detail: impl Into<String>) -> ModelError {
+    ModelError::Config {
+        field,
+        detail: detail.into(),
+    }
+}
+
+impl TrainConfig {
+    /// Every value in range, for a model of `layers` layers; the error names the field.
+    pub fn validate(&self, layers: usize) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(refuse(ConfigField::Epochs, "must be at least 1"));
+        }
+        let lr = self.adam.lr;
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(refuse(
+                ConfigField::LearningRate,
+                format!("{lr} is not a positive learning rate"),
+            ));
+        }
+        if self.batch_size == Some(0) {
+            return Err(refuse(ConfigField::BatchSize, "must be at least 1"));
+        }
+        if self.early_stopping.is_some_and(|e| e.patience == 0) {
+            return Err(refuse(ConfigField::Patience, "must be at least 1"));
+        }
+        if self.first_trained_layer >= layers {
+            return Err(refuse(
+                ConfigField::FrozenLayers,
+                format!(
+                    "layer {} of {layers} cannot be the first trained one: at least the output layer must train",
+                    self.first_trained_layer + 1
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The learning rate of `epoch` (1-based).
+    pub fn lr_at(&self, epoch: usize) -> f32 {
+        match self.schedule {
+            Schedule::Constant => self.adam.lr,
+            Schedule::Cosine => {
+                let progress = (epoch - 1) as f64 / self.epochs as f64;
+                (self.adam.lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+                    as f32
+            }
         }
     }
 }
@@ -127,15 +149,19 @@ pub struct TrainReport {
     pub test_accuracy: f64,
     /// Loss of the final weights on the training set.
     pub final_loss: f32,
-    /// Mean training loss of each epoch (for full batch: of the weights before that epoch's update).
+    /// Mean training loss of each epoch (for full batch: of the weights before that
+    /// epoch's update).
     pub loss_history: Vec<f32>,
     /// Entry k: training accuracy after k epochs; entry 0 = initial weights. Full batch:
     /// exact, from each step's forward pass. Minibatch: entry k ≥ 1 is the running
     /// accuracy over epoch k's batches, and the last entry the final evaluation.
     pub train_accuracy_history: Vec<f64>,
     pub test_confusion: Vec<Vec<u64>>,
+    /// Per test example: the final model classified it correctly (for McNemar's test).
+    pub test_correct: Vec<bool>,
     /// Wall time of the epoch loop alone.
     pub train_seconds: f64,
     pub epochs_run: usize,
+    /// What ran it (adapter or backend).
     pub adapter: String,
 }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-/// What can go wrong in oddeven-models. Messages name the file or option at fault.
+use crate::config::ConfigField;
+
+/// What can go wrong in oddeven-models. Messages name the file, layer or option at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error(transparent)]
@@ -11,10 +13,22 @@ pub enum ModelError {
     #[error("invalid {what}: {detail}")]
     Invalid { what: &'static str, detail: String },
 
+    /// A training configuration value out of range; the CLI maps `field` to its flag.
+    #[error("{field}: {detail}")]
+    Config { field: ConfigField, detail: String },
+
+    /// A `--model` value that is neither a preset nor a valid spec string.
+    #[error("invalid model {spec:?}: {detail}")]
+    Spec { spec: String, detail: String },
+
+    /// A layer that does not fit its input, or a model too large for the device.
+    #[error("{layer}: {detail}")]
+    Shape { layer: String, detail: String },
+
     #[error("checkpoint {path}: {detail}")]
     Checkpoint { path: PathBuf, detail: String },
 
-    #[error("checkpoint {path} holds a {found} model, but the run needs a {expected} model")]
+    #[error("checkpoint {path} holds the model {found}, but the run needs {expected}")]
     CheckpointShape {
         path: PathBuf,
         found: String,

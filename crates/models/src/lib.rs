@@ -1,26 +1,41 @@
-//! oddeven-models: softmax regression and the one-hidden-layer MLP on the oddeven GPU
-//! kernels, their training loop, safetensors checkpoints and transfer between models.
+//! oddeven-models: networks as layer stacks on any backend — softmax regression, the MLP,
+//! a CNN and architectures users write — their training loop, chunked evaluation,
+//! safetensors checkpoints and transfer between models.
 //!
 //! ```text
-//! spec      ModelSpec, Params (seeded init)      reference  CPU forward/backward (oracle)
-//! graph     GPU forward/backward/Adam dispatches train      the epoch loop, TrainReport
-//! checkpoint  safetensors save/load              transfer   modes and the three measures
+//! layers      Linear, ReLU, Conv2d, MaxPool2d, Flatten: shapes, init, forward/backward ops
+//! arch        Architecture (--model: presets or a spec string) → ModelSpec (all shapes)
+//! params      host weights and their seeded initialisation
+//! graph       Network<B>: forward, loss, backward (in reverse) and Adam, as op lists
+//! train/eval  the epoch loop and chunked evaluation      sizes  checks before allocation
+//! checkpoint  safetensors save/load                        transfer  modes and measures
 //! ```
 
+pub mod arch;
 pub mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod error;
+pub mod eval;
 pub mod graph;
-pub mod reference;
-pub mod shuffle;
-pub mod spec;
+pub mod layers;
+pub mod params;
+pub mod sizes;
 pub mod train;
 pub mod transfer;
 
-pub use error::{ModelError, Result};
-pub use spec::{Linear, ModelKind, ModelSpec, OutputKind, Params};
-pub use train::{
-    evaluate, train, train_with_validation, DataRef, EarlyStopping, Progress, Schedule,
-    TrainConfig, TrainReport,
+pub use arch::{Architecture, ModelSpec, DEFAULT_HIDDEN, MNIST_INPUT};
+pub use config::{
+    ConfigField, EarlyStopping, Progress, Schedule, TrainConfig, TrainReport,
 };
-pub use transfer::{measures, transfer, RunOutcome, TransferMeasures, TransferMode};
+pub use data::DataRef;
+pub use error::{ModelError, Result};
+pub use eval::EvalResult;
+pub use layers::{Layer, LayerSpec, Shape};
+/// The output layer and loss, shared with the kernels.
+pub use oddeven_core::kernels::loss::OutputKind;
+pub use params::{LayerValues, Params};
+pub use train::{check_run, evaluate, train, train_run, RunData};
+pub use transfer::{
+    check_transfer, measures, transfer, RunOutcome, TransferMeasures, TransferMode,
+};

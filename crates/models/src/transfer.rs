@@ -3,17 +3,19 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{invalid, ModelError, Result};
-use crate::spec::{ModelKind, ModelSpec, Params};
+use crate::arch::ModelSpec;
+use crate::error::{ModelError, Result};
+use crate::params::Params;
 
-/// How much of the source a target keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How much of the source a target keeps (the `--transfer-mode` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum TransferMode {
-    /// Copy every weight, output layer included (the study).
+    /// Copy every layer, output layer included (the study); class counts must match.
     Full,
-    /// Copy the hidden layer, start a new random output layer (the head-replacement source).
+    /// Copy every layer but the output layer, which starts new and random; train all.
     NewHead,
-    /// Copy the hidden layer and keep it fixed; train only a new output layer.
+    /// As new-head, with every copied layer frozen: only the new output layer trains.
     Frozen,
 }
 
@@ -32,10 +34,10 @@ impl TransferMode {
         }
     }
 
-    /// Index of the first trained layer under this mode.
-    pub fn first_trained_layer(self) -> usize {
+    /// Index of the first trained layer of `spec` under this mode.
+    pub fn first_trained_layer(self, spec: &ModelSpec) -> usize {
         match self {
-            TransferMode::Frozen => 1,
+            TransferMode::Frozen => spec.head(),
             _ => 0,
         }
     }
@@ -48,62 +50,66 @@ impl fmt::Display for TransferMode {
 }
 
 impl FromStr for TransferMode {
-    type Err = ModelError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "full" => Ok(TransferMode::Full),
-            "new-head" => Ok(TransferMode::NewHead),
-            "frozen" => Ok(TransferMode::Frozen),
-            _ => Err(invalid(
-                "transfer mode",
-                format!("{s:?}: expected full, new-head or frozen"),
-            )),
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        TransferMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown transfer mode {s:?}: expected full, new-head or frozen"))
+    }
+}
+
+/// Checks that `source` can start a model of shape `target` in `mode`: the same input,
+/// layers and output kind except for the output layer's class count.
+pub fn check_transfer(source: &ModelSpec, target: &ModelSpec, mode: TransferMode) -> Result<()> {
+    let refuse = |detail: String| ModelError::Transfer {
+        mode: mode.to_string(),
+        detail,
+    };
+    let (s_head, t_head) = (source.head(), target.head());
+    let same_body = source.input == target.input
+        && source.output == target.output
+        && source.layers.len() == target.layers.len()
+        && source.layers[..s_head] == target.layers[..t_head]
+        && source.layers[s_head].params().map(|p| p.fan_in) == target.layers[t_head].params().map(|p| p.fan_in);
+    if !same_body {
+        return Err(refuse(format!(
+            "the source is {source} and the target {target}: only the class count may differ"
+        )));
+    }
+    match mode {
+        TransferMode::Full if source.classes() != target.classes() => Err(refuse(format!(
+            "the source has {} classes and the target {}; copying the output layer needs equal counts (use new-head or frozen)",
+            source.classes(),
+            target.classes()
+        ))),
+        TransferMode::NewHead | TransferMode::Frozen
+            if source.param_layers().len() < 2 =>
+        {
+            Err(refuse(format!(
+                "{} has no layer with weights before its output layer, so nothing would be kept; use full",
+                source.layer_string()
+            )))
         }
+        _ => Ok(()),
     }
 }
 
 /// Initial parameters of a target of shape `target` started from `source` in `mode`;
 /// `seed` draws the new output layer where the mode needs one.
-pub fn transfer(
-    source: &Params,
-    target: ModelSpec,
-    mode: TransferMode,
-    seed: u64,
-) -> Result<Params> {
-    let refuse = |detail: String| ModelError::Transfer {
-        mode: mode.to_string(),
-        detail,
-    };
-    let s = source.spec;
-    if s.kind != target.kind
-        || s.inputs != target.inputs
-        || s.hidden != target.hidden
-        || s.output != target.output
-    {
-        return Err(refuse(format!(
-            "source is {s}, target is {target}: only the class count may differ"
-        )));
-    }
+pub fn transfer(source: &Params, target: &ModelSpec, mode: TransferMode, seed: u64) -> Result<Params> {
+    check_transfer(&source.spec, target, mode)?;
     match mode {
-        TransferMode::Full => {
-            if s.classes != target.classes {
-                return Err(refuse(format!(
-                    "the source has {} classes and the target {}; copying the output layer needs equal counts (use new-head or frozen)",
-                    s.classes, target.classes
-                )));
-            }
-            Ok(source.clone())
-        }
+        TransferMode::Full => Ok(Params {
+            spec: target.clone(),
+            layers: source.layers.clone(),
+        }),
         TransferMode::NewHead | TransferMode::Frozen => {
-            if target.kind != ModelKind::Mlp {
-                return Err(refuse(
-                    "softmax regression has no hidden layer to keep; use full".into(),
-                ));
-            }
-            let mut layers = source.layers[..source.layers.len() - 1].to_vec();
-            layers.push(Params::fresh_head(target, seed));
+            let head = target.head();
+            let mut layers = source.layers[..head].to_vec();
+            layers.push(Some(Params::fresh_head(target, seed)?));
             Ok(Params {
-                spec: target,
+                spec: target.clone(),
                 layers,
             })
         }
@@ -124,7 +130,6 @@ pub struct TransferMeasures {
     pub seconds_to_threshold_transfer: Option<f64>,
     /// Final test accuracy, transfer minus scratch.
     pub final_gain: f64,
-    pub negative_transfer: bool,
 }
 
 /// Summary of one run that the measures need.
@@ -152,11 +157,7 @@ pub fn epochs_to_threshold(history: &[f64], threshold: f64) -> Option<usize> {
     history.iter().position(|&a| a >= threshold)
 }
 
-pub fn measures(
-    scratch: RunOutcome<'_>,
-    transfer: RunOutcome<'_>,
-    threshold: f64,
-) -> TransferMeasures {
+pub fn measures(scratch: RunOutcome<'_>, transfer: RunOutcome<'_>, threshold: f64) -> TransferMeasures {
     let seconds = |run: &RunOutcome<'_>, epochs: Option<usize>| {
         let per_epoch =
             run.train_seconds / (run.train_accuracy_history.len().saturating_sub(1)).max(1) as f64;
@@ -164,7 +165,6 @@ pub fn measures(
     };
     let es = epochs_to_threshold(scratch.train_accuracy_history, threshold);
     let et = epochs_to_threshold(transfer.train_accuracy_history, threshold);
-    let final_gain = transfer.test_accuracy - scratch.test_accuracy;
     TransferMeasures {
         jumpstart: transfer.initial_test_accuracy - scratch.initial_test_accuracy,
         threshold,
@@ -172,7 +172,6 @@ pub fn measures(
         epochs_to_threshold_transfer: et,
         seconds_to_threshold_scratch: seconds(&scratch, es),
         seconds_to_threshold_transfer: seconds(&transfer, et),
-        final_gain,
-        negative_transfer: final_gain < 0.0,
+        final_gain: transfer.test_accuracy - scratch.test_accuracy,
     }
 }

@@ -1,28 +1,26 @@
-//! The hand-derived backward pass (CPU reference) vs finite differences, and one GPU
-//! training step vs one CPU reference step.
+//! One graph, two backends: the backward pass on the reference backend against finite
+//! differences of its own forward pass, and three training steps on the wgpu backend
+//! against the same three steps on the reference backend — for softmax regression, the
+//! MLP (softmax and sigmoid outputs) and a small CNN.
 
 mod common;
 
-use common::{gpu, random};
-use oddeven_core::kernels::adam::AdamConfig;
-use oddeven_models::reference::{self, AdamState};
-use oddeven_models::{train, DataRef, ModelSpec, OutputKind, Params, TrainConfig};
+use common::{gpu, loss_and_grads, model, tiny_problem};
+use oddeven_core::ReferenceBackend;
+use oddeven_models::{train, DataRef, ModelSpec, OutputKind, Params, Shape, TrainConfig};
 
-fn tiny_problem(rows: usize, inputs: usize, classes: usize) -> (Vec<f32>, Vec<u32>, Vec<f32>) {
-    let x = random(rows * inputs, 1, 0.0, 1.0);
-    let labels: Vec<u32> = (0..rows).map(|r| (r * 7 % classes) as u32).collect();
-    let mut y = vec![0.0; rows * classes];
-    for (r, &l) in labels.iter().enumerate() {
-        y[r * classes + l as usize] = 1.0;
-    }
-    (x, labels, y)
-}
+const FLAT: Shape = Shape::Flat(6);
+const IMAGE: Shape = Shape::Image { h: 6, w: 7, c: 2 };
+/// Both conv paddings, a stride-2 conv, an overlapping pool, a ReLU after a pool.
+const SMALL_CNN: &str = "conv3k3p1,relu,pool3s2,conv4k2s2p2,relu,flatten,linear5,relu,linear";
 
 fn specs() -> Vec<ModelSpec> {
     vec![
-        ModelSpec::softmax(6, 3),
-        ModelSpec::mlp(6, 5, 3, OutputKind::Softmax),
-        ModelSpec::mlp(6, 5, 3, OutputKind::Sigmoid),
+        model("softmax", FLAT, 3, OutputKind::Softmax),
+        model("flatten,linear5,relu,linear", FLAT, 3, OutputKind::Softmax),
+        model("flatten,linear5,relu,linear", FLAT, 3, OutputKind::Sigmoid),
+        model(SMALL_CNN, IMAGE, 3, OutputKind::Softmax),
+        model("pool2,relu,conv3k1,flatten,linear", IMAGE, 4, OutputKind::Sigmoid),
     ]
 }
 
@@ -30,163 +28,102 @@ fn specs() -> Vec<ModelSpec> {
 fn backward_matches_finite_differences() {
     let rows = 4;
     for spec in specs() {
-        let (x, _, y) = tiny_problem(rows, spec.inputs, spec.classes);
-        let params = Params::init(spec, 3).unwrap();
-        let analytic = reference::batch(&params, &x, &y, rows);
-        let h = 1e-2f32;
+        let (x, _, y) = tiny_problem(&spec, rows, 1);
+        let params = Params::init(spec.clone(), 3).unwrap();
+        let (_, analytic) = loss_and_grads(&ReferenceBackend, &params, &x, &y);
+        let h = 1e-3f32;
+        let mut checked = 0;
         for (li, layer) in params.layers.iter().enumerate() {
-            for (which, len) in [("weight", layer.weight.len()), ("bias", layer.bias.len())] {
+            let Some(values) = layer else {
+                assert!(analytic[li].is_none(), "{spec}: layer {li} has no parameters");
+                continue;
+            };
+            let (gw, gb) = analytic[li].as_ref().expect("gradient of a trained layer");
+            for (which, len) in [("weight", values.weight.len()), ("bias", values.bias.len())] {
                 for i in 0..len {
                     let loss_at = |delta: f32| {
                         let mut p = params.clone();
-                        let v = if which == "weight" {
-                            &mut p.layers[li].weight
-                        } else {
-                            &mut p.layers[li].bias
-                        };
+                        let v = p.layers[li].as_mut().unwrap();
+                        let v = if which == "weight" { &mut v.weight } else { &mut v.bias };
                         v[i] += delta;
-                        reference::batch(&p, &x, &y, rows).loss as f64
+                        loss_and_grads(&ReferenceBackend, &p, &x, &y).0 as f64
                     };
                     let numeric = (loss_at(h) - loss_at(-h)) / (2.0 * h as f64);
-                    let g = &analytic.grads[li];
-                    let a = if which == "weight" {
-                        g.weight[i]
-                    } else {
-                        g.bias[i]
-                    } as f64;
+                    let a = if which == "weight" { gw[i] } else { gb[i] } as f64;
                     assert!(
-                        (numeric - a).abs() < 2e-3,
-                        "{spec} layer{} {which}[{i}]: analytic {a}, numeric {numeric}",
+                        (numeric - a).abs() < 2e-3 + 1e-2 * a.abs(),
+                        "{spec} layer {} {which}[{i}]: analytic {a}, numeric {numeric}",
                         li + 1
                     );
+                    checked += 1;
                 }
             }
         }
+        assert_eq!(checked, spec.param_count(), "{spec}: every parameter checked");
     }
 }
 
-#[test]
-fn gpu_steps_match_cpu_steps() {
+/// Trains copies of one start on both backends and compares every parameter and the
+/// loss history.
+fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: usize) {
     let Some(gpu) = gpu() else { return };
-    let rows = 37;
-    for spec in specs() {
-        for first_trained in 0..spec.layers().len() {
-            let (x, labels, y) = tiny_problem(rows, spec.inputs, spec.classes);
-            let data = DataRef {
-                features: &x,
-                labels: &labels,
-                classes: spec.classes,
-            };
-            let start = Params::init(spec, 9).unwrap();
-            let cfg = TrainConfig {
-                epochs: 3,
-                first_trained_layer: first_trained,
-                ..TrainConfig::default()
-            };
-            let mut on_gpu = start.clone();
-            let report = train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
-            let mut on_cpu = start.clone();
-            let mut state = AdamState::new(&on_cpu);
-            let mut losses = Vec::new();
-            for _ in 0..3 {
-                losses.push(
-                    reference::step(
-                        &mut on_cpu,
-                        &mut state,
-                        &AdamConfig::default(),
-                        &x,
-                        &y,
-                        rows,
-                        first_trained,
-                    )
-                    .loss,
-                );
-            }
-            for (l, (g, c)) in on_gpu.layers.iter().zip(&on_cpu.layers).enumerate() {
-                for (a, b) in g
-                    .weight
-                    .iter()
-                    .zip(&c.weight)
-                    .chain(g.bias.iter().zip(&c.bias))
-                {
-                    assert!(
-                        (a - b).abs() < 1e-4,
-                        "{spec} frozen<{first_trained} layer{}: gpu {a} cpu {b}",
-                        l + 1
-                    );
-                }
-            }
-            for (a, b) in report.loss_history.iter().zip(&losses) {
-                assert!(
-                    (a - b).abs() < 1e-4 * b.abs().max(1.0),
-                    "{spec}: loss gpu {a} cpu {b}"
-                );
-            }
-            if first_trained == 1 {
-                assert_eq!(on_gpu.layers[0], start.layers[0], "frozen layer moved");
-            }
-        }
-    }
-}
-
-/// Minibatches (16 + 16 + a tail of 5, reshuffled each epoch) on the GPU equal the same
-/// steps on the CPU with the same permutations.
-#[test]
-fn gpu_minibatch_epochs_match_cpu_steps() {
-    let Some(gpu) = gpu() else { return };
-    let (rows, batch, epochs, seed) = (37, 16, 2, 11);
-    let spec = ModelSpec::mlp(6, 5, 3, OutputKind::Softmax);
-    let (x, labels, y) = tiny_problem(rows, spec.inputs, spec.classes);
+    let (x, labels, _) = tiny_problem(spec, rows, 2);
     let data = DataRef {
         features: &x,
         labels: &labels,
-        classes: spec.classes,
+        classes: spec.classes(),
     };
-    let start = Params::init(spec, 2).unwrap();
     let cfg = TrainConfig {
-        epochs,
-        batch_size: Some(batch),
-        seed,
+        epochs: 3,
+        batch_size: batch,
+        first_trained_layer: first_trained,
         ..TrainConfig::default()
     };
-    let mut on_gpu = start.clone();
-    train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
-
-    let mut on_cpu = start;
-    let mut state = AdamState::new(&on_cpu);
-    let mut shuffler = oddeven_models::shuffle::Shuffler::new(seed);
-    for _ in 0..epochs {
-        let perm = shuffler.permutation(rows);
-        for chunk in perm.chunks(batch) {
-            let xb: Vec<f32> = chunk
-                .iter()
-                .flat_map(|&r| x[r as usize * spec.inputs..(r as usize + 1) * spec.inputs].to_vec())
-                .collect();
-            let yb: Vec<f32> = chunk
-                .iter()
-                .flat_map(|&r| {
-                    y[r as usize * spec.classes..(r as usize + 1) * spec.classes].to_vec()
-                })
-                .collect();
-            reference::step(
-                &mut on_cpu,
-                &mut state,
-                &AdamConfig::default(),
-                &xb,
-                &yb,
-                chunk.len(),
-                0,
-            );
-        }
+    let start = Params::init(spec.clone(), 9).unwrap();
+    let (mut on_gpu, mut on_ref) = (start.clone(), start.clone());
+    let rg = train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
+    let rr = train(&ReferenceBackend, &mut on_ref, data, data, &cfg, &mut |_| {}).unwrap();
+    let what = format!("{spec} batch {batch:?} first trained {first_trained}");
+    assert_eq!(rg.loss_history.len(), 3, "{what}");
+    assert_eq!(rg.loss_history.len(), rr.loss_history.len(), "{what}");
+    assert_eq!(rg.train_accuracy_history.len(), rr.train_accuracy_history.len(), "{what}");
+    for (e, (a, b)) in rg.loss_history.iter().zip(&rr.loss_history).enumerate() {
+        assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{what}: epoch {e} loss {a} vs {b}");
     }
-    for (g, c) in on_gpu.layers.iter().zip(&on_cpu.layers) {
-        for (a, b) in g
+    let mut moved = false;
+    for (l, (g, r)) in on_gpu.layers.iter().zip(&on_ref.layers).enumerate() {
+        let (Some(g), Some(r)) = (g, r) else { continue };
+        let s = start.layers[l].as_ref().unwrap();
+        for ((a, b), s) in g
             .weight
             .iter()
-            .zip(&c.weight)
-            .chain(g.bias.iter().zip(&c.bias))
+            .zip(&r.weight)
+            .chain(g.bias.iter().zip(&r.bias))
+            .zip(s.weight.iter().chain(&s.bias))
         {
-            assert!((a - b).abs() < 1e-4, "gpu {a} cpu {b}");
+            assert!((a - b).abs() < 1e-4, "{what} layer {}: gpu {a} reference {b}", l + 1);
+            moved |= a != s;
+            if l < first_trained {
+                assert_eq!(a, s, "{what}: frozen layer {} changed", l + 1);
+            }
         }
+    }
+    assert!(moved, "{what}: training changed nothing");
+    assert_eq!(rg.test_confusion, rr.test_confusion, "{what}");
+}
+
+#[test]
+fn gpu_steps_match_reference_steps() {
+    for spec in specs() {
+        compare(&spec, 37, None, 0);
+        compare(&spec, 37, None, spec.head());
+    }
+}
+
+#[test]
+fn gpu_minibatch_epochs_match_reference() {
+    for spec in specs() {
+        // 37 rows in batches of 16: two full batches and a remainder of 5, reshuffled.
+        compare(&spec, 37, Some(16), 0);
     }
 }
