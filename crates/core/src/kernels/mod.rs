@@ -7,6 +7,7 @@
 
 pub mod activation;
 pub mod adam;
+pub mod conv;
 pub mod loss;
 pub mod matmul;
 pub mod reduce;
