@@ -10,6 +10,7 @@ pub mod adam;
 pub mod conv;
 pub mod loss;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 
 use crate::error::{CoreError, Result};
