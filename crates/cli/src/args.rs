@@ -1,17 +1,22 @@
-//! Command-line interface: every option with its default, as `--help` shows it.
+//! Command-line interface: every option with its default, as `--help` shows it. The value
+//! types (output kind, transfer mode, schedule, device) are the library's own.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use oddeven_core::DeviceChoice;
+use oddeven_data::{Dataset, DigitSet};
+use oddeven_models::{OutputKind, Schedule, TransferMode};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "oddeven",
     version,
-    about = "Transfer learning on MNIST odd/even digits, trained on any GPU with hand-written WGSL kernels",
-    long_about = "Reproduces the odd/even MNIST transfer study: softmax regression and a 784→300→classes \
+    about = "Transfer learning on MNIST digit sets, trained on any GPU with hand-written WGSL kernels",
+    long_about = "Reproduces the odd/even MNIST transfer study (softmax regression and a 784→300→classes \
                   MLP trained with full-batch Adam, then transfer between the odd and even digit sets, \
-                  measured by jumpstart, time to threshold and final gain."
+                  measured by jumpstart, time to threshold and final gain), the head-replacement recipe \
+                  with a CNN, and transfer experiments between any digit sets or IDX data sets."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -20,8 +25,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Train a task and write summary.json, checkpoints, plots and report.md.
-    Train(TrainArgs),
+    /// Train a task or an experiment; write summary.json, checkpoints, plots and report.md.
+    Train(Box<TrainArgs>),
     /// List every adapter wgpu can see, with backend, device type and key limits.
     Devices,
     /// Re-render the plots and report.md of an existing run directory from its summary.json.
@@ -29,94 +34,111 @@ pub enum Command {
         /// A run directory written by `oddeven train`.
         dir: PathBuf,
     },
-    /// Download the four MNIST files (sha256-verified) if they are missing.
-    FetchMnist {
-        /// Where to put them [default: $ODDEVEN_DATA, else data/mnist].
+    /// Download a data set's four IDX files (sha256-verified) if they are missing.
+    #[command(alias = "fetch-mnist")]
+    Fetch {
+        /// Which data set.
+        #[arg(long, default_value = "mnist")]
+        dataset: Dataset,
+        /// Where to put it [default: $ODDEVEN_DATA for mnist, else data/<dataset>].
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
 }
 
-/// What to train.
+/// The study's runs, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Task {
     /// Softmax regression on odd digits {1,3,5,7,9}.
     SoftmaxOdd,
     /// Softmax regression on even digits {0,2,4,6,8}.
     SoftmaxEven,
-    /// The MLP on odd digits.
+    /// The network (--model, default mlp) on odd digits.
     MlpOdd,
-    /// The MLP on even digits.
+    /// The network (--model, default mlp) on even digits.
     MlpEven,
-    /// mlp-odd (source), mlp-even (scratch baseline) and the even model started from the odd one.
+    /// The odd model (source), an even model from scratch, and the even model started from
+    /// the odd one.
     TransferOddEven,
-    /// mlp-even (source), mlp-odd (scratch baseline) and the odd model started from the even one.
+    /// The mirror image: even source, odd scratch baseline and transfer.
     TransferEvenOdd,
-    /// The study's six runs (softmax ×2, MLP ×2, both transfers) and the comparison table.
+    /// The study's six runs (softmax ×2, the network ×2, both transfers) and its table.
     Paper,
+    /// The second source's recipe (--recipe finetune) with the CNN: odd source, even
+    /// scratch baseline, even model with the odd body and a new head, fine-tuned.
+    CnnTransferOddEven,
+    /// The same recipe from even to odd.
+    CnnTransferEvenOdd,
 }
 
-/// Output layer of the MLP.
+/// Training defaults for the runs of a task; a flag given on the command line wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// Softmax with cross-entropy.
-    Softmax,
-    /// One sigmoid per class with binary cross-entropy (the study's output layer).
-    Sigmoid,
-}
-
-/// How a transfer run starts from its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
-    /// Copy every weight, output layer included (the study).
-    Full,
-    /// Copy the hidden layer, new random output layer, train everything.
-    NewHead,
-    /// Copy the hidden layer and freeze it; train only a new output layer.
-    Frozen,
-    /// Run all three modes.
-    All,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ScheduleArg {
-    /// The same learning rate every epoch (the study).
-    Constant,
-    /// Cosine annealing from --lr to 0 over the epochs.
-    Cosine,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DeviceArg {
-    /// A hardware GPU if there is one, else the software adapter.
-    Auto,
-    /// A hardware GPU; fail if there is none.
-    Hardware,
-    /// The Vulkan software adapter (Mesa lavapipe).
-    Software,
+pub enum Recipe {
+    /// The odd/even study: 300 full-batch epochs of Adam at lr 0.01, constant, full transfer.
+    Study,
+    /// The head-replacement source: 5 epochs of minibatches of 64, Adam lr 0.001 with
+    /// cosine annealing, a stratified split with a 20% validation set and early-stopping
+    /// patience 2, new-head transfer, test accuracy after every epoch.
+    Finetune,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Which runs to do.
+    /// A preset task; or give --source and --target (a transfer experiment), or --digits
+    /// (one run).
     #[arg(long, value_enum)]
-    pub task: Task,
+    pub task: Option<Task>,
+    /// Source digits of a transfer experiment: odd, even, all, a list (0,1,2) or a range
+    /// (0-4). Trains the source model, a scratch baseline on --target and the transfer run(s).
+    #[arg(long, value_parser = parse_digits, requires = "target")]
+    pub source: Option<DigitSet>,
+    /// Target digits of a transfer experiment (as --source).
+    #[arg(long, value_parser = parse_digits, requires = "source")]
+    pub target: Option<DigitSet>,
+    /// Train one model on these digits (as --source), without transfer.
+    #[arg(long, value_parser = parse_digits, conflicts_with_all = ["task", "source"])]
+    pub digits: Option<DigitSet>,
+    /// The source's data set: a name (mnist, fashion-mnist; downloaded into data/<name>
+    /// if missing) or a directory of four IDX files with 28×28 images and labels 0–9
+    /// [default: --data-dir].
+    #[arg(long)]
+    pub source_data: Option<String>,
+    /// The target's data set (as --source-data) [default: --data-dir].
+    #[arg(long)]
+    pub target_data: Option<String>,
+    /// Training defaults: study, or finetune for the head-replacement recipe [default:
+    /// finetune for the cnn-transfer tasks, else study].
+    #[arg(long, value_enum)]
+    pub recipe: Option<Recipe>,
+    /// Evaluate on the test set every N epochs and report the curve [default: 1 with the
+    /// finetune recipe, else never].
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// The network: a preset (softmax, mlp, cnn) or a spec string such as
+    /// "conv16k5p2,relu,pool2,flatten,linear64,relu,linear" (the last, bare `linear` gets
+    /// the class count). It replaces the MLP of the presets; softmax runs stay softmax.
+    /// Grammar: linear<N>, relu, conv<C>k<K>[s<S>][p<P>], pool<K>[s<S>], flatten.
+    #[arg(long, default_value = "mlp")]
+    pub model: String,
+    /// Hidden units of the mlp model.
+    #[arg(long, default_value_t = 300)]
+    pub hidden: usize,
     /// MNIST directory (four IDX files, .gz or plain); downloaded there if missing
     /// [default: $ODDEVEN_DATA, else data/mnist].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Output directory [default: runs/<task>-<UTC timestamp>].
+    /// Output directory; it must not exist or be empty [default: runs/<task>-<UTC time>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Epochs per run.
-    #[arg(long, default_value_t = 300)]
-    pub epochs: usize,
-    /// Adam learning rate.
-    #[arg(long, default_value_t = 0.01)]
-    pub lr: f64,
-    /// Hidden units of the MLP.
-    #[arg(long, default_value_t = 300)]
-    pub hidden: usize,
+    /// Clear a non-empty --out directory first instead of refusing it.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Epochs per run [default: 300].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adam learning rate [default: 0.01].
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// Minibatch size, reshuffled every epoch [default: full batch].
     #[arg(long)]
     pub batch_size: Option<usize>,
@@ -129,23 +151,24 @@ pub struct TrainArgs {
     /// Keep a seeded random N examples of each digit set before the 80/20 split.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Stratify the train/test split by class.
+    /// Stratify the train/test split by class (always on with the finetune recipe).
     #[arg(long)]
     pub stratify: bool,
-    /// Output layer of the MLP (softmax regression always uses softmax).
-    #[arg(long, value_enum, default_value_t = Output::Softmax)]
-    pub output: Output,
-    /// How transfer runs start from their source.
-    #[arg(long, value_enum, default_value_t = ModeArg::Full)]
-    pub transfer_mode: ModeArg,
-    /// Training accuracy that counts as "learned" for time-to-threshold.
+    /// Output layer of the network (softmax regression always uses softmax).
+    #[arg(long, value_enum, default_value_t = OutputKind::Softmax)]
+    pub output: OutputKind,
+    /// How transfer runs start from their source: full, new-head, frozen, a
+    /// comma-separated list of them, or all [default: full; finetune recipe: new-head].
+    #[arg(long, value_parser = parse_modes)]
+    pub transfer_mode: Option<Modes>,
+    /// Training accuracy that counts as "learned", for time-to-threshold.
     #[arg(long, default_value_t = 0.97)]
     pub threshold: f64,
-    /// Learning-rate schedule.
-    #[arg(long, value_enum, default_value_t = ScheduleArg::Constant)]
-    pub schedule: ScheduleArg,
+    /// Learning-rate schedule [default: constant].
+    #[arg(long, value_enum)]
+    pub schedule: Option<Schedule>,
     /// Stop a run when the loss on a validation split (20% of train, stratified) has not
-    /// improved for this many epochs [default: never].
+    /// improved for this many epochs [default: never; finetune recipe: 2].
     #[arg(long)]
     pub patience: Option<usize>,
     /// Start transfer runs from this checkpoint instead of training the source run.
@@ -153,5 +176,31 @@ pub struct TrainArgs {
     pub from: Option<PathBuf>,
     /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
     #[arg(long, value_enum)]
-    pub device: Option<DeviceArg>,
+    pub device: Option<DeviceChoice>,
+}
+
+/// The transfer modes of `--transfer-mode`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Modes(pub Vec<TransferMode>);
+
+fn parse_modes(s: &str) -> Result<Modes, String> {
+    if s.trim() == "all" {
+        return Ok(Modes(TransferMode::ALL.to_vec()));
+    }
+    let mut modes = Vec::new();
+    for part in s.split(',') {
+        let mode: TransferMode = part
+            .parse()
+            .map_err(|e: String| format!("{e} (or a comma-separated list of them, or all)"))?;
+        if modes.contains(&mode) {
+            return Err(format!("{mode} is given twice"));
+        }
+        modes.push(mode);
+    }
+    Ok(Modes(modes))
+}
+
+/// A digit set from `odd`, `even`, `all`, a list (`0,1,2`) or a range (`0-4`).
+pub fn parse_digits(s: &str) -> Result<DigitSet, String> {
+    s.parse::<DigitSet>().map_err(|e| e.to_string())
 }

@@ -1,20 +1,26 @@
-//! `oddeven`: runs the odd/even MNIST transfer study on the GPU (or the software adapter).
+//! `oddeven`: trains the odd/even MNIST transfer study, the head-replacement recipe and
+//! transfer experiments of the user's own, on the GPU (or the software adapter).
 
 mod args;
 mod execute;
+mod options;
+mod outdir;
 mod plan;
+mod prepare;
 mod progress;
+mod summarize;
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use oddeven_core::{DeviceChoice, Gpu};
 
-use args::{Cli, Command, DeviceArg, TrainArgs};
+use args::{Cli, Command, TrainArgs};
+use options::Settings;
 
 fn main() -> ExitCode {
+    quiet_vulkan_loader();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -22,6 +28,29 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Mesa's Vulkan drivers print `error: XDG_RUNTIME_DIR is invalid…` on machines without
+/// one (containers, CI) although nothing is wrong; a run that succeeds should print
+/// nothing that looks like an error. Point it at a fresh private directory instead.
+fn quiet_vulkan_loader() {
+    let valid = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .is_some_and(|d| d.is_dir());
+    if valid {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("oddeven-xdg-{}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    if builder.create(&dir).is_ok() || dir.is_dir() {
+        // Single-threaded here: nothing else reads the environment yet.
+        std::env::set_var("XDG_RUNTIME_DIR", &dir);
     }
 }
 
@@ -35,18 +64,23 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("wrote {} files in {}", written.len(), dir.display());
             Ok(())
         }
-        Command::FetchMnist { data_dir } => {
-            let dir = oddeven_data::resolve_data_dir(data_dir.as_deref());
+        Command::Fetch { dataset, data_dir } => {
+            let dir = match (data_dir, dataset) {
+                (Some(dir), _) => dir,
+                (None, oddeven_data::Dataset::Mnist) => oddeven_data::resolve_data_dir(None),
+                (None, d) => d.default_dir().into(),
+            };
             let cfg = oddeven_data::DownloadConfig {
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
-                ..Default::default()
+                ..oddeven_data::DownloadConfig::for_dataset(dataset)
             };
-            let written = oddeven_data::download_mnist(&dir, &cfg)
-                .with_context(|| format!("fetching MNIST into {}", dir.display()))?;
+            let written = oddeven_data::download_dataset(dataset, &dir, &cfg)
+                .with_context(|| format!("fetching {} into {}", dataset.title(), dir.display()))?;
             oddeven_data::load_mnist(&dir)
                 .with_context(|| format!("checking the files in {}", dir.display()))?;
             eprintln!(
-                "MNIST is complete in {} ({} files downloaded)",
+                "{} is complete in {} ({} files downloaded)",
+                dataset.title(),
                 dir.display(),
                 written.len()
             );
@@ -55,65 +89,98 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn device_choice(arg: Option<DeviceArg>) -> Result<DeviceChoice> {
-    Ok(match arg {
-        Some(DeviceArg::Auto) => DeviceChoice::Auto,
-        Some(DeviceArg::Hardware) => DeviceChoice::Hardware,
-        Some(DeviceArg::Software) => DeviceChoice::Software,
-        None => DeviceChoice::from_env()?,
-    })
+fn device_choice(arg: Option<DeviceChoice>) -> Result<DeviceChoice> {
+    match arg {
+        Some(choice) => Ok(choice),
+        None => Ok(DeviceChoice::from_env()?),
+    }
+}
+
+/// The summary's name for what was trained: the task, else the last run's name.
+fn task_name(args: &TrainArgs, plan: &plan::Plan) -> String {
+    match args.task {
+        Some(task) => clap::ValueEnum::to_possible_value(&task)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_else(|| "task".into()),
+        None => plan
+            .runs
+            .last()
+            .map_or_else(|| "run".into(), |r| r.name.clone()),
+    }
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
-    execute::validate(args)?;
+    let settings = Settings::from_args(args)?;
+    let choice = device_choice(args.device)?;
+    // The default name needs the plan, and the plan needs the data: name it by task or
+    // digits first, so nothing slow happens before the directory is checked.
+    let provisional = match (args.task, &args.digits, &args.source, &args.target) {
+        (Some(_), ..) => task_name(args, &plan::Plan::default()),
+        (None, Some(d), ..) => format!("{}-{}", settings.arch.name(), d.name()),
+        (None, None, Some(s), Some(t)) => format!("transfer-{}-to-{}", s.name(), t.name()),
+        _ => "run".into(),
+    };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| execute::default_out_dir(args));
-    let existed = out.exists();
-    prepare_out_dir(&out)?;
-    let result = device_choice(args.device)
-        .and_then(|choice| Ok(Gpu::new(choice)?))
-        .and_then(|gpu| {
-            eprintln!("adapter: {}", gpu.summary());
-            execute::run_task(args, &gpu, &out)
-        });
-    let summary = match result {
-        Ok(summary) => summary,
-        Err(e) => {
-            // Leave no empty directory behind for a run that never produced anything.
-            if !existed {
-                let _ = std::fs::remove_dir(&out);
-            }
-            return Err(e);
-        }
+        .unwrap_or_else(|| outdir::default_dir(&provisional));
+    let created = outdir::prepare(&out, args.overwrite)?;
+    let result = train_into(args, &settings, choice, &out);
+    if result.is_err() && created {
+        // Leave no empty directory behind for a run that never produced anything.
+        let _ = std::fs::remove_dir(&out);
+    }
+    result
+}
+
+fn train_into(
+    args: &TrainArgs,
+    settings: &Settings,
+    choice: DeviceChoice,
+    out: &std::path::Path,
+) -> Result<()> {
+    let data = prepare::load_data(args)?;
+    let plan = prepare::plan(args, settings, &data);
+    let from = prepare::load_from(args)?;
+    let gpu = Gpu::new(choice)?;
+    eprintln!("adapter: {}", gpu.summary());
+    let mut splits = prepare::Splits::new(&data, settings, args.limit, settings.seeds[0]);
+    let specs = prepare::check_all(&gpu, &plan, settings, &mut splits, from.as_ref(), args)?;
+    let s = gpu.summary();
+    let mut summary = oddeven_report::Summary {
+        task: task_name(args, &plan),
+        seed: args.seed,
+        seeds: if settings.seeds.len() > 1 {
+            settings.seeds.clone()
+        } else {
+            Vec::new()
+        },
+        adapter: oddeven_report::AdapterInfo {
+            name: s.name.clone(),
+            backend: s.backend.clone(),
+            device_type: s.device_type.clone(),
+        },
+        runs: Vec::new(),
+        transfer: Vec::new(),
+        seed_stats: Vec::new(),
+        significance: Vec::new(),
     };
-    oddeven_report::render(&out, &summary)
+    let checked = execute::Checked {
+        plan: &plan,
+        settings,
+        specs: &specs,
+        from: from.as_ref(),
+        data: &data,
+        limit: args.limit,
+    };
+    execute::run_plan(&gpu, &checked, Some(splits), out, &mut summary)?;
+    oddeven_report::render(out, &summary)
         .with_context(|| format!("writing plots and report into {}", out.display()))?;
     // Last, so a directory without summary.json is visibly incomplete.
     summary
-        .write_atomic(&out)
+        .write_atomic(out)
         .with_context(|| format!("writing summary.json into {}", out.display()))?;
     eprintln!("results in {} (report.md, summary.json)", out.display());
-    Ok(())
-}
-
-/// Creates the output directory and proves it is writable before any training starts.
-fn prepare_out_dir(out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).with_context(|| {
-        format!(
-            "cannot create the output directory {} (choose another with --out)",
-            out.display()
-        )
-    })?;
-    let probe = out.join(".oddeven-write-test");
-    std::fs::write(&probe, b"").with_context(|| {
-        format!(
-            "the output directory {} is not writable (choose another with --out)",
-            out.display()
-        )
-    })?;
-    let _ = std::fs::remove_file(probe);
     Ok(())
 }
 

@@ -7,15 +7,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// MNIST as the CLI finds it (ODDEVEN_DATA, data/mnist, ../shared/mnist, else a download).
 fn mnist_dir() -> PathBuf {
-    std::env::var_os("ODDEVEN_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/mnist"
-            ))
-        })
+    oddeven_data::announce_test_data_dir().expect("MNIST for the tests")
 }
 
 fn oddeven(args: &[&str]) -> Output {
@@ -227,7 +221,10 @@ fn transfer_task_measures_against_scratch() {
     ]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("784→32") && e.contains("784→16"), "{e}");
+    assert!(
+        e.contains("linear32") && e.contains("linear16") && e.contains("--from"),
+        "{e}"
+    );
 
     // `oddeven report DIR` re-renders from summary.json.
     std::fs::remove_file(out.join("report.md")).unwrap();

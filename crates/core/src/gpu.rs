@@ -381,8 +381,11 @@ impl Gpu {
         let _guard = lock(&self.inner.step_lock);
         // Queue writes land before the next submission, and the lock keeps another
         // thread's write from slipping in between.
-        self.queue()
-            .write_buffer(&self.inner.step, 0, bytemuck::cast_slice(&step.to_uniform()));
+        self.queue().write_buffer(
+            &self.inner.step,
+            0,
+            bytemuck::cast_slice(&step.to_uniform()),
+        );
         self.submit(encoder)
     }
 

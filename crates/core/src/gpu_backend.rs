@@ -207,4 +207,3 @@ impl Backend for Gpu {
         self.wait()
     }
 }
-

@@ -61,10 +61,13 @@ impl<T: Clone> Handle for HostArray<T> {
     }
 }
 
+/// What a reference op does when it runs.
+type HostFn = Box<dyn Fn(&StepValues) -> Result<()> + Send + Sync>;
+
 /// An op of the reference backend: a closure over its operands.
 pub struct HostOp {
     name: String,
-    run: Box<dyn Fn(&StepValues) -> Result<()> + Send + Sync>,
+    run: HostFn,
 }
 
 impl fmt::Debug for HostOp {
@@ -88,7 +91,10 @@ fn same_len(op: &'static str, tensors: &[&HostTensor]) -> Result<()> {
     let n = tensors[0].len();
     if tensors.iter().any(|t| t.len() != n) {
         let shapes: Vec<_> = tensors.iter().map(|t| t.shape.clone()).collect();
-        return Err(shape_err(op, format!("operands must have equal sizes, got {shapes:?}")));
+        return Err(shape_err(
+            op,
+            format!("operands must have equal sizes, got {shapes:?}"),
+        ));
     }
     Ok(())
 }
@@ -98,7 +104,11 @@ fn check_lens(op: &'static str, operands: &[(&HostTensor, usize)]) -> Result<()>
         if t.len() != *want {
             return Err(shape_err(
                 op,
-                format!("operand {} has shape {:?}, expected {want} elements", i + 1, t.shape),
+                format!(
+                    "operand {} has shape {:?}, expected {want} elements",
+                    i + 1,
+                    t.shape
+                ),
             ));
         }
     }
@@ -190,7 +200,15 @@ impl Backend for ReferenceBackend {
         let (a, b, c, bias) = (a.clone(), b.clone(), c.clone(), bias.cloned());
         Ok(op("matmul", move |_| {
             let bias = bias.as_ref().map(|b| b.get());
-            c.set(cpu::matmul(&a.get(), &b.get(), m, k, n, spec, bias.as_deref()));
+            c.set(cpu::matmul(
+                &a.get(),
+                &b.get(),
+                m,
+                k,
+                n,
+                spec,
+                bias.as_deref(),
+            ));
             Ok(())
         }))
     }
@@ -225,8 +243,7 @@ impl Backend for ReferenceBackend {
         scale: f32,
     ) -> Result<HostOp> {
         let (rows, classes) = as_matrix(&logits.shape);
-        if targets.shape != logits.shape || grad.shape != logits.shape || stats.len() != 2 * rows
-        {
+        if targets.shape != logits.shape || grad.shape != logits.shape || stats.len() != 2 * rows {
             return Err(shape_err(
                 "loss",
                 format!(
@@ -254,7 +271,7 @@ impl Backend for ReferenceBackend {
         metrics: &HostTensor,
         loss_scale: f32,
     ) -> Result<HostOp> {
-        if stats.len() % 2 != 0 || metrics.len() < 2 || metrics.len() % 2 != 0 {
+        if !stats.len().is_multiple_of(2) || metrics.len() < 2 || !metrics.len().is_multiple_of(2) {
             return Err(shape_err(
                 "reduce_metrics",
                 format!("stats {:?}, metrics {:?}", stats.shape, metrics.shape),
@@ -337,7 +354,10 @@ impl Backend for ReferenceBackend {
         if out_cols != cols || rows > index.len() {
             return Err(shape_err(
                 "gather_rows",
-                format!("src {:?}, index {:?}, out {:?}", src.shape, index.shape, out.shape),
+                format!(
+                    "src {:?}, index {:?}, out {:?}",
+                    src.shape, index.shape, out.shape
+                ),
             ));
         }
         let (src, index, out) = (src.clone(), index.clone(), out.clone());
@@ -367,7 +387,15 @@ impl Backend for ReferenceBackend {
         Ok(op("adam", move |step| {
             let (mut pv, mut mv, mut vv) = (p.get(), m.get(), v.get());
             let cfg = step.adam;
-            cpu::adam_step(&mut pv, &g.get(), &mut mv, &mut vv, &cfg, step.lr, step.adam_step);
+            cpu::adam_step(
+                &mut pv,
+                &g.get(),
+                &mut mv,
+                &mut vv,
+                &cfg,
+                step.lr,
+                step.adam_step,
+            );
             p.set(pv);
             m.set(mv);
             v.set(vv);
@@ -410,7 +438,11 @@ impl Backend for ReferenceBackend {
         g.validate()?;
         check_lens(
             "conv2d_input_backward",
-            &[(dy, g.output_len()), (w, g.weight_len()), (dx, g.input_len())],
+            &[
+                (dy, g.output_len()),
+                (w, g.weight_len()),
+                (dx, g.input_len()),
+            ],
         )?;
         let (dy, w, dx, g) = (dy.clone(), w.clone(), dx.clone(), *g);
         Ok(op("conv2d_input_backward", move |_| {
@@ -456,7 +488,11 @@ impl Backend for ReferenceBackend {
         if argmax.len() != g.output_len() {
             return Err(shape_err(
                 "max_pool2d",
-                format!("argmax {:?}, expected {} entries", argmax.shape, g.output_len()),
+                format!(
+                    "argmax {:?}, expected {} entries",
+                    argmax.shape,
+                    g.output_len()
+                ),
             ));
         }
         let (x, out, argmax, g) = (x.clone(), out.clone(), argmax.clone(), *g);
@@ -475,11 +511,18 @@ impl Backend for ReferenceBackend {
         g: &Pool2dGeometry,
     ) -> Result<HostOp> {
         g.validate()?;
-        check_lens("max_pool2d_backward", &[(dy, g.output_len()), (dx, g.input_len())])?;
+        check_lens(
+            "max_pool2d_backward",
+            &[(dy, g.output_len()), (dx, g.input_len())],
+        )?;
         if argmax.len() != g.output_len() {
             return Err(shape_err(
                 "max_pool2d_backward",
-                format!("argmax {:?}, expected {} entries", argmax.shape, g.output_len()),
+                format!(
+                    "argmax {:?}, expected {} entries",
+                    argmax.shape,
+                    g.output_len()
+                ),
             ));
         }
         let (dy, argmax, dx, g) = (dy.clone(), argmax.clone(), dx.clone(), *g);

@@ -86,7 +86,12 @@ fn gather_rows_matches_reference() {
         row_offset,
         ..StepValues::default()
     };
-    run_step(&gpu, &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()], &offset(0)).unwrap();
+    run_step(
+        &gpu,
+        &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()],
+        &offset(0),
+    )
+    .unwrap();
     assert_eq!(
         out.read(&gpu).unwrap(),
         cpu::gather_rows(&src, cols, &index)

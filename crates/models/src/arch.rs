@@ -169,9 +169,7 @@ pub struct ModelSpec {
 impl ModelSpec {
     /// Outputs of the last layer.
     pub fn classes(&self) -> usize {
-        self.layers
-            .last()
-            .map_or(0, |l| l.output_shape().len())
+        self.layers.last().map_or(0, |l| l.output_shape().len())
     }
 
     /// The layer list as a spec string with every size explicit

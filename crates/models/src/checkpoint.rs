@@ -58,7 +58,10 @@ fn input_string(shape: Shape) -> String {
 }
 
 fn parse_input(s: &str) -> Option<Shape> {
-    let dims: Vec<usize> = s.split(',').map(|d| d.trim().parse().ok()).collect::<Option<_>>()?;
+    let dims: Vec<usize> = s
+        .split(',')
+        .map(|d| d.trim().parse().ok())
+        .collect::<Option<_>>()?;
     match dims[..] {
         [c, h, w] => Some(Shape::Image { h, w, c }),
         [n] => Some(Shape::Flat(n)),
@@ -120,15 +123,24 @@ pub fn save(path: &Path, params: &Params, info: &CheckpointInfo) -> Result<()> {
         .map_err(|e| err(path, format!("cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        err(path, format!("cannot move the finished file into place: {e}"))
+        err(
+            path,
+            format!("cannot move the finished file into place: {e}"),
+        )
     })
 }
 
 /// The model a checkpoint's metadata describes (format 2, or format 1's softmax/mlp).
-fn spec_from_metadata(path: &Path, meta: &std::collections::HashMap<String, String>) -> Result<ModelSpec> {
+fn spec_from_metadata(
+    path: &Path,
+    meta: &std::collections::HashMap<String, String>,
+) -> Result<ModelSpec> {
     let get = |key: &str| {
         meta.get(key).cloned().ok_or_else(|| {
-            err(path, format!("metadata has no {key:?}: not an oddeven checkpoint"))
+            err(
+                path,
+                format!("metadata has no {key:?}: not an oddeven checkpoint"),
+            )
         })
     };
     let num = |key: &str| -> Result<usize> {
@@ -136,14 +148,12 @@ fn spec_from_metadata(path: &Path, meta: &std::collections::HashMap<String, Stri
             .parse()
             .map_err(|_| err(path, format!("metadata {key:?} is not a number")))
     };
-    let output = get("output")?
-        .parse()
-        .map_err(|e: String| err(path, e))?;
+    let output = get("output")?.parse().map_err(|e: String| err(path, e))?;
     let classes = num("classes")?;
     let (arch, input) = match get("format")?.as_str() {
         FORMAT => {
-            let mut arch = Architecture::parse(&get("layers")?, 0)
-                .map_err(|e| err(path, e.to_string()))?;
+            let mut arch =
+                Architecture::parse(&get("layers")?, 0).map_err(|e| err(path, e.to_string()))?;
             let name = get("model").unwrap_or_else(|_| "custom".into());
             arch = arch.renamed(&name);
             let input = parse_input(&get("input")?)
@@ -183,7 +193,11 @@ pub fn load(path: &Path) -> Result<(Params, CheckpointInfo)> {
         if t.dtype() != Dtype::F32 || t.shape() != shape {
             return Err(err(
                 path,
-                format!("tensor {name} is {:?} {:?}, expected F32 {shape:?}", t.dtype(), t.shape()),
+                format!(
+                    "tensor {name} is {:?} {:?}, expected F32 {shape:?}",
+                    t.dtype(),
+                    t.shape()
+                ),
             ));
         }
         Ok(t.data()

@@ -32,6 +32,7 @@ pub enum ConfigField {
     LearningRate,
     BatchSize,
     Patience,
+    EvalEvery,
     FrozenLayers,
 }
 
@@ -42,6 +43,7 @@ impl fmt::Display for ConfigField {
             ConfigField::LearningRate => "learning rate",
             ConfigField::BatchSize => "batch size",
             ConfigField::Patience => "patience",
+            ConfigField::EvalEvery => "evaluation interval",
             ConfigField::FrozenLayers => "frozen layers",
         })
     }
@@ -62,6 +64,8 @@ pub struct TrainConfig {
     pub first_trained_layer: usize,
     /// Read metrics back for progress every this many epochs.
     pub report_every: usize,
+    /// Evaluate on the test set every this many epochs (a sync each time).
+    pub eval_every: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -75,6 +79,7 @@ impl Default for TrainConfig {
             seed: 42,
             first_trained_layer: 0,
             report_every: 10,
+            eval_every: None,
         }
     }
 }
@@ -105,6 +110,9 @@ impl TrainConfig {
         if self.early_stopping.is_some_and(|e| e.patience == 0) {
             return Err(refuse(ConfigField::Patience, "must be at least 1"));
         }
+        if self.eval_every == Some(0) {
+            return Err(refuse(ConfigField::EvalEvery, "must be at least 1"));
+        }
         if self.first_trained_layer >= layers {
             return Err(refuse(
                 ConfigField::FrozenLayers,
@@ -123,8 +131,7 @@ impl TrainConfig {
             Schedule::Constant => self.adam.lr,
             Schedule::Cosine => {
                 let progress = (epoch - 1) as f64 / self.epochs as f64;
-                (self.adam.lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
-                    as f32
+                (self.adam.lr as f64 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())) as f32
             }
         }
     }
@@ -157,6 +164,9 @@ pub struct TrainReport {
     /// accuracy over epoch k's batches, and the last entry the final evaluation.
     pub train_accuracy_history: Vec<f64>,
     pub test_confusion: Vec<Vec<u64>>,
+    /// (epoch, test accuracy) every `eval_every` epochs and after the last one (epoch 0:
+    /// the initial weights); empty without `eval_every`.
+    pub test_accuracy_history: Vec<(usize, f64)>,
     /// Per test example: the final model classified it correctly (for McNemar's test).
     pub test_correct: Vec<bool>,
     /// Wall time of the epoch loop alone.

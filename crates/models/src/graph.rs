@@ -67,8 +67,12 @@ impl<'b, B: Backend> Network<'b, B> {
             .enumerate()
             .map(|(i, l)| match l.params() {
                 Some(p) if i >= first_trained => Ok(Some(WeightBias {
-                    weight: self.backend.zeros(&p.weight, &format!("{label} layer{i} weight"))?,
-                    bias: self.backend.zeros(&[p.bias], &format!("{label} layer{i} bias"))?,
+                    weight: self
+                        .backend
+                        .zeros(&p.weight, &format!("{label} layer{i} weight"))?,
+                    bias: self
+                        .backend
+                        .zeros(&[p.bias], &format!("{label} layer{i} bias"))?,
                 })),
                 _ => Ok(None),
             })
@@ -124,7 +128,10 @@ impl<'b, B: Backend> Network<'b, B> {
                 params: self.weights[i].as_ref(),
                 grads: if trained(i) {
                     Some(grads[i].as_ref().ok_or_else(|| {
-                        invalid("gradients", format!("layer {} has no gradient tensors", i + 1))
+                        invalid(
+                            "gradients",
+                            format!("layer {} has no gradient tensors", i + 1),
+                        )
                     })?)
                 } else {
                     None
@@ -202,8 +209,12 @@ impl<B: Backend> Optimizer<B> {
         let v = net.zeros_like(first_trained, "adam v")?;
         let mut ops = Vec::new();
         for i in 0..net.weights.len() {
-            if let (Some(w), Some(g), Some(m), Some(v)) = (&net.weights[i], &grads[i], &m[i], &v[i]) {
-                ops.push(net.backend.adam(&w.weight, &g.weight, &m.weight, &v.weight)?);
+            if let (Some(w), Some(g), Some(m), Some(v)) = (&net.weights[i], &grads[i], &m[i], &v[i])
+            {
+                ops.push(
+                    net.backend
+                        .adam(&w.weight, &g.weight, &m.weight, &v.weight)?,
+                );
                 ops.push(net.backend.adam(&w.bias, &g.bias, &m.bias, &v.bias)?);
             }
         }

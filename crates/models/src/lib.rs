@@ -25,9 +25,7 @@ pub mod train;
 pub mod transfer;
 
 pub use arch::{Architecture, ModelSpec, DEFAULT_HIDDEN, MNIST_INPUT};
-pub use config::{
-    ConfigField, EarlyStopping, Progress, Schedule, TrainConfig, TrainReport,
-};
+pub use config::{ConfigField, EarlyStopping, Progress, Schedule, TrainConfig, TrainReport};
 pub use data::DataRef;
 pub use error::{ModelError, Result};
 pub use eval::EvalResult;

@@ -112,7 +112,12 @@ pub fn check_model(spec: &ModelSpec, max_tensor_bytes: u64) -> Result<()> {
 /// A training step over `rows` examples fits: every tensor of the step within the
 /// per-tensor limit and the step within the host's memory. The error says which batch
 /// size would fit.
-pub fn check_batch(spec: &ModelSpec, rows: usize, max_tensor_bytes: u64, full_batch: bool) -> Result<()> {
+pub fn check_batch(
+    spec: &ModelSpec,
+    rows: usize,
+    max_tensor_bytes: u64,
+    full_batch: bool,
+) -> Result<()> {
     let f = footprint(spec);
     let fits_tensor = (max_tensor_bytes / f.largest.max(1)) as usize;
     let limit = host_memory_bytes() / 10 * 6;
@@ -144,7 +149,12 @@ pub fn check_batch(spec: &ModelSpec, rows: usize, max_tensor_bytes: u64, full_ba
 
 /// A data set of `rows` examples fits one tensor on the device (the training loop keeps
 /// it there and gathers batches from it).
-pub fn check_dataset(spec: &ModelSpec, rows: usize, what: &str, max_tensor_bytes: u64) -> Result<()> {
+pub fn check_dataset(
+    spec: &ModelSpec,
+    rows: usize,
+    what: &str,
+    max_tensor_bytes: u64,
+) -> Result<()> {
     let bytes = rows as u64 * spec.input.len() as u64 * F32;
     if bytes <= max_tensor_bytes {
         return Ok(());

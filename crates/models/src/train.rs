@@ -9,6 +9,7 @@ use oddeven_core::{Backend, StepValues};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::arch::ModelSpec;
 use crate::config::{Progress, TrainConfig, TrainReport};
 use crate::data::DataRef;
 use crate::error::{invalid, Result};
@@ -27,19 +28,21 @@ pub struct RunData<'a> {
 
 /// Every check a run makes before it allocates anything: the configuration, the data
 /// against the model, and every size against the backend. The CLI calls this for every
-/// run of a task before the first one trains.
+/// run of a task before the first one trains (and before any parameters exist).
 pub fn check_run<B: Backend>(
     backend: &B,
-    params: &Params,
+    spec: &ModelSpec,
     data: &RunData<'_>,
     cfg: &TrainConfig,
 ) -> Result<()> {
-    let spec = &params.spec;
     cfg.validate(spec.layers.len())?;
-    params.validate()?;
     let max = backend.max_tensor_bytes();
     sizes::check_model(spec, max)?;
-    let sets = [("training", Some(data.train)), ("test", Some(data.test)), ("validation", data.validation)];
+    let sets = [
+        ("training", Some(data.train)),
+        ("test", Some(data.test)),
+        ("validation", data.validation),
+    ];
     for (what, set) in sets {
         if let Some(set) = set {
             set.check(spec, what)?;
@@ -87,7 +90,8 @@ pub fn train_run<B: Backend>(
     cfg: &TrainConfig,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<TrainReport> {
-    check_run(backend, params, data, cfg)?;
+    params.validate()?;
+    check_run(backend, &params.spec, data, cfg)?;
     let spec = params.spec.clone();
     let n = data.train.rows();
     let (x_all, y_all) = data.train.upload(backend, &spec, "train")?;
@@ -124,7 +128,14 @@ pub fn train_run<B: Backend>(
             (x, y)
         };
         let fwd = net.forward(&x)?;
-        let loss = LossStage::new(backend, spec.output, fwd.logits(), &y, &metrics, 1.0 / n as f32)?;
+        let loss = LossStage::new(
+            backend,
+            spec.output,
+            fwd.logits(),
+            &y,
+            &metrics,
+            1.0 / n as f32,
+        )?;
         let bwd = net.backward(&fwd, &loss.grad, &opt.grads, first_trained)?;
         ops.extend(fwd.ops);
         ops.extend(loss.ops);
@@ -150,6 +161,11 @@ pub fn train_run<B: Backend>(
     let mut since_best = 0usize;
     let mut epochs_run = 0;
     let mut t = 0u64;
+    let mut test_history = Vec::new();
+    if cfg.eval_every.is_some() {
+        test_history.push((0, initial_test.accuracy));
+    }
+    let mut eval_seconds = 0.0;
     let start = Instant::now();
     for epoch in 1..=cfg.epochs {
         let lr = cfg.lr_at(epoch);
@@ -178,6 +194,15 @@ pub fn train_run<B: Backend>(
             }
         }
         epochs_run = epoch;
+        if cfg
+            .eval_every
+            .is_some_and(|n| epoch % n == 0 || epoch == cfg.epochs)
+        {
+            // Time spent evaluating is not training time.
+            let t0 = Instant::now();
+            test_history.push((epoch, test_eval.run(backend, false)?.accuracy));
+            eval_seconds += t0.elapsed().as_secs_f64();
+        }
         if let (Some(stop), Some(val_eval)) = (cfg.early_stopping, &val_eval) {
             let val = val_eval.run(backend, false)?;
             if val.loss < best_val {
@@ -202,10 +227,13 @@ pub fn train_run<B: Backend>(
         }
     }
     backend.sync()?;
-    let train_seconds = start.elapsed().as_secs_f64();
+    let train_seconds = start.elapsed().as_secs_f64() - eval_seconds;
 
     let final_train = train_eval.run(backend, false)?;
     let final_test = test_eval.run(backend, true)?;
+    if cfg.eval_every.is_some() && test_history.last().map(|&(e, _)| e) != Some(epochs_run) {
+        test_history.push((epochs_run, final_test.accuracy));
+    }
     let m = backend.read(&metrics)?;
     let (loss_history, mut acc_history) = histories(&m, n, epochs_run, full_batch);
     match &initial_train {
@@ -227,6 +255,7 @@ pub fn train_run<B: Backend>(
         loss_history,
         train_accuracy_history: acc_history,
         test_confusion: final_test.confusion,
+        test_accuracy_history: test_history,
         test_correct: final_test.correct,
         train_seconds,
         epochs_run,
@@ -239,7 +268,12 @@ pub fn train_run<B: Backend>(
 pub fn evaluate<B: Backend>(backend: &B, params: &Params, data: DataRef<'_>) -> Result<EvalResult> {
     params.validate()?;
     sizes::check_model(&params.spec, backend.max_tensor_bytes())?;
-    sizes::check_dataset(&params.spec, data.rows(), "evaluation", backend.max_tensor_bytes())?;
+    sizes::check_dataset(
+        &params.spec,
+        data.rows(),
+        "evaluation",
+        backend.max_tensor_bytes(),
+    )?;
     let (x, y) = data.upload(backend, &params.spec, "evaluation")?;
     let net = Network::upload(backend, params)?;
     Evaluation::new(&net, &x, &y)?.run(backend, true)

@@ -55,7 +55,9 @@ impl FromStr for TransferMode {
         TransferMode::ALL
             .into_iter()
             .find(|m| m.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown transfer mode {s:?}: expected full, new-head or frozen"))
+            .ok_or_else(|| {
+                format!("unknown transfer mode {s:?}: expected full, new-head or frozen")
+            })
     }
 }
 
@@ -71,7 +73,8 @@ pub fn check_transfer(source: &ModelSpec, target: &ModelSpec, mode: TransferMode
         && source.output == target.output
         && source.layers.len() == target.layers.len()
         && source.layers[..s_head] == target.layers[..t_head]
-        && source.layers[s_head].params().map(|p| p.fan_in) == target.layers[t_head].params().map(|p| p.fan_in);
+        && source.layers[s_head].params().map(|p| p.fan_in)
+            == target.layers[t_head].params().map(|p| p.fan_in);
     if !same_body {
         return Err(refuse(format!(
             "the source is {source} and the target {target}: only the class count may differ"
@@ -97,7 +100,12 @@ pub fn check_transfer(source: &ModelSpec, target: &ModelSpec, mode: TransferMode
 
 /// Initial parameters of a target of shape `target` started from `source` in `mode`;
 /// `seed` draws the new output layer where the mode needs one.
-pub fn transfer(source: &Params, target: &ModelSpec, mode: TransferMode, seed: u64) -> Result<Params> {
+pub fn transfer(
+    source: &Params,
+    target: &ModelSpec,
+    mode: TransferMode,
+    seed: u64,
+) -> Result<Params> {
     check_transfer(&source.spec, target, mode)?;
     match mode {
         TransferMode::Full => Ok(Params {
@@ -157,7 +165,11 @@ pub fn epochs_to_threshold(history: &[f64], threshold: f64) -> Option<usize> {
     history.iter().position(|&a| a >= threshold)
 }
 
-pub fn measures(scratch: RunOutcome<'_>, transfer: RunOutcome<'_>, threshold: f64) -> TransferMeasures {
+pub fn measures(
+    scratch: RunOutcome<'_>,
+    transfer: RunOutcome<'_>,
+    threshold: f64,
+) -> TransferMeasures {
     let seconds = |run: &RunOutcome<'_>, epochs: Option<usize>| {
         let per_epoch =
             run.train_seconds / (run.train_accuracy_history.len().saturating_sub(1)).max(1) as f64;

@@ -20,7 +20,12 @@ fn specs() -> Vec<ModelSpec> {
         model("flatten,linear5,relu,linear", FLAT, 3, OutputKind::Softmax),
         model("flatten,linear5,relu,linear", FLAT, 3, OutputKind::Sigmoid),
         model(SMALL_CNN, IMAGE, 3, OutputKind::Softmax),
-        model("pool2,relu,conv3k1,flatten,linear", IMAGE, 4, OutputKind::Sigmoid),
+        model(
+            "pool2,relu,conv3k1,flatten,linear",
+            IMAGE,
+            4,
+            OutputKind::Sigmoid,
+        ),
     ]
 }
 
@@ -35,7 +40,10 @@ fn backward_matches_finite_differences() {
         let mut checked = 0;
         for (li, layer) in params.layers.iter().enumerate() {
             let Some(values) = layer else {
-                assert!(analytic[li].is_none(), "{spec}: layer {li} has no parameters");
+                assert!(
+                    analytic[li].is_none(),
+                    "{spec}: layer {li} has no parameters"
+                );
                 continue;
             };
             let (gw, gb) = analytic[li].as_ref().expect("gradient of a trained layer");
@@ -44,7 +52,11 @@ fn backward_matches_finite_differences() {
                     let loss_at = |delta: f32| {
                         let mut p = params.clone();
                         let v = p.layers[li].as_mut().unwrap();
-                        let v = if which == "weight" { &mut v.weight } else { &mut v.bias };
+                        let v = if which == "weight" {
+                            &mut v.weight
+                        } else {
+                            &mut v.bias
+                        };
                         v[i] += delta;
                         loss_and_grads(&ReferenceBackend, &p, &x, &y).0 as f64
                     };
@@ -59,7 +71,11 @@ fn backward_matches_finite_differences() {
                 }
             }
         }
-        assert_eq!(checked, spec.param_count(), "{spec}: every parameter checked");
+        assert_eq!(
+            checked,
+            spec.param_count(),
+            "{spec}: every parameter checked"
+        );
     }
 }
 
@@ -82,13 +98,28 @@ fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: u
     let start = Params::init(spec.clone(), 9).unwrap();
     let (mut on_gpu, mut on_ref) = (start.clone(), start.clone());
     let rg = train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
-    let rr = train(&ReferenceBackend, &mut on_ref, data, data, &cfg, &mut |_| {}).unwrap();
+    let rr = train(
+        &ReferenceBackend,
+        &mut on_ref,
+        data,
+        data,
+        &cfg,
+        &mut |_| {},
+    )
+    .unwrap();
     let what = format!("{spec} batch {batch:?} first trained {first_trained}");
     assert_eq!(rg.loss_history.len(), 3, "{what}");
     assert_eq!(rg.loss_history.len(), rr.loss_history.len(), "{what}");
-    assert_eq!(rg.train_accuracy_history.len(), rr.train_accuracy_history.len(), "{what}");
+    assert_eq!(
+        rg.train_accuracy_history.len(),
+        rr.train_accuracy_history.len(),
+        "{what}"
+    );
     for (e, (a, b)) in rg.loss_history.iter().zip(&rr.loss_history).enumerate() {
-        assert!((a - b).abs() < 1e-4 * (1.0 + b.abs()), "{what}: epoch {e} loss {a} vs {b}");
+        assert!(
+            (a - b).abs() < 1e-4 * (1.0 + b.abs()),
+            "{what}: epoch {e} loss {a} vs {b}"
+        );
     }
     let mut moved = false;
     for (l, (g, r)) in on_gpu.layers.iter().zip(&on_ref.layers).enumerate() {
@@ -101,7 +132,11 @@ fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: u
             .chain(g.bias.iter().zip(&r.bias))
             .zip(s.weight.iter().chain(&s.bias))
         {
-            assert!((a - b).abs() < 1e-4, "{what} layer {}: gpu {a} reference {b}", l + 1);
+            assert!(
+                (a - b).abs() < 1e-4,
+                "{what} layer {}: gpu {a} reference {b}",
+                l + 1
+            );
             moved |= a != s;
             if l < first_trained {
                 assert_eq!(a, s, "{what}: frozen layer {} changed", l + 1);

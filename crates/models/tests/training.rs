@@ -6,8 +6,8 @@ mod common;
 use common::{data_ref, gpu, mnist_model, subset};
 use oddeven_core::ReferenceBackend;
 use oddeven_models::{
-    check_run, train, train_run, Architecture, ConfigField, EarlyStopping, ModelError,
-    OutputKind, Params, RunData, Schedule, TrainConfig, MNIST_INPUT,
+    check_run, train, train_run, Architecture, ConfigField, EarlyStopping, ModelError, OutputKind,
+    Params, RunData, Schedule, TrainConfig, MNIST_INPUT,
 };
 
 #[test]
@@ -30,7 +30,11 @@ fn mlp_learns_odd_digits() {
     )
     .unwrap();
     assert!(r.test_accuracy >= 0.9, "test accuracy {}", r.test_accuracy);
-    assert!(r.train_accuracy >= 0.95, "train accuracy {}", r.train_accuracy);
+    assert!(
+        r.train_accuracy >= 0.95,
+        "train accuracy {}",
+        r.train_accuracy
+    );
     assert!(
         r.initial_test_accuracy < 0.5,
         "untrained model already at {}",
@@ -38,7 +42,11 @@ fn mlp_learns_odd_digits() {
     );
     assert_eq!(r.loss_history.len(), 30);
     assert_eq!(r.train_accuracy_history.len(), 31);
-    assert!(r.loss_history[29] < 0.5 * r.loss_history[0], "loss {:?}", r.loss_history);
+    assert!(
+        r.loss_history[29] < 0.5 * r.loss_history[0],
+        "loss {:?}",
+        r.loss_history
+    );
     assert!(r.final_loss < r.loss_history[0]);
     assert_eq!(calls, 3, "progress every 10 epochs");
     let total: u64 = r.test_confusion.iter().flatten().sum();
@@ -46,7 +54,10 @@ fn mlp_learns_odd_digits() {
     let diagonal: u64 = (0..5).map(|i| r.test_confusion[i][i]).sum();
     assert!((diagonal as f64 / total as f64 - r.test_accuracy).abs() < 1e-9);
     assert_eq!(r.test_correct.len(), split.test.len());
-    assert_eq!(r.test_correct.iter().filter(|&&c| c).count() as u64, diagonal);
+    assert_eq!(
+        r.test_correct.iter().filter(|&&c| c).count() as u64,
+        diagonal
+    );
 }
 
 #[test]
@@ -71,7 +82,11 @@ fn softmax_regression_and_sigmoid_mlp_learn_even_digits() {
             &mut |_| {},
         )
         .unwrap();
-        assert!(r.test_accuracy >= want, "{spec}: test accuracy {}", r.test_accuracy);
+        assert!(
+            r.test_accuracy >= want,
+            "{spec}: test accuracy {}",
+            r.test_accuracy
+        );
     }
 }
 
@@ -97,7 +112,11 @@ fn cnn_learns_odd_digits() {
         &mut |_| {},
     )
     .unwrap();
-    assert!(r.test_accuracy >= 0.93, "CNN test accuracy {}", r.test_accuracy);
+    assert!(
+        r.test_accuracy >= 0.93,
+        "CNN test accuracy {}",
+        r.test_accuracy
+    );
     assert!(r.initial_test_accuracy < 0.5);
 }
 
@@ -123,7 +142,11 @@ fn spec_string_model_learns() {
         &mut |_| {},
     )
     .unwrap();
-    assert!(r.test_accuracy >= 0.9, "custom CNN test accuracy {}", r.test_accuracy);
+    assert!(
+        r.test_accuracy >= 0.9,
+        "custom CNN test accuracy {}",
+        r.test_accuracy
+    );
 }
 
 #[test]
@@ -131,7 +154,9 @@ fn same_seed_same_history() {
     let Some(gpu) = gpu() else { return };
     let split = subset("odd", 600, 3);
     let run = || {
-        let spec = Architecture::mlp(32).resolve(MNIST_INPUT, 5, OutputKind::Softmax).unwrap();
+        let spec = Architecture::mlp(32)
+            .resolve(MNIST_INPUT, 5, OutputKind::Softmax)
+            .unwrap();
         let mut params = Params::init(spec, 5).unwrap();
         let cfg = TrainConfig {
             epochs: 5,
@@ -161,7 +186,9 @@ fn minibatch_cosine_and_early_stopping() {
     let Some(gpu) = gpu() else { return };
     let split = subset("all", 3000, 4);
     let (train_part, val) = oddeven_data::split_examples(&split.train, 0.2, 4, true).unwrap();
-    let spec = Architecture::mlp(64).resolve(MNIST_INPUT, 10, OutputKind::Softmax).unwrap();
+    let spec = Architecture::mlp(64)
+        .resolve(MNIST_INPUT, 10, OutputKind::Softmax)
+        .unwrap();
     let mut params = Params::init(spec, 4).unwrap();
     let mut cfg = TrainConfig {
         epochs: 30,
@@ -179,7 +206,11 @@ fn minibatch_cosine_and_early_stopping() {
     };
     let r = train_run(&gpu, &mut params, &data, &cfg, &mut |_| {}).unwrap();
     assert!(r.test_accuracy >= 0.85, "test accuracy {}", r.test_accuracy);
-    assert!(r.epochs_run < 30, "early stopping never fired ({} epochs)", r.epochs_run);
+    assert!(
+        r.epochs_run < 30,
+        "early stopping never fired ({} epochs)",
+        r.epochs_run
+    );
     assert_eq!(r.loss_history.len(), r.epochs_run);
     assert_eq!(r.train_accuracy_history.len(), r.epochs_run + 1);
 }
@@ -195,27 +226,39 @@ fn bad_configs_are_errors_before_training() {
         test: data_ref(&split.test),
         validation: None,
     };
-    let field = |cfg: TrainConfig| match check_run(&ReferenceBackend, &params, &data, &cfg) {
+    let field = |cfg: TrainConfig| match check_run(&ReferenceBackend, &params.spec, &data, &cfg) {
         Err(ModelError::Config { field, .. }) => Some(field),
         other => panic!("expected a config error, got {other:?}"),
     };
     let base = TrainConfig::default();
-    assert_eq!(field(TrainConfig { epochs: 0, ..base.clone() }), Some(ConfigField::Epochs));
     assert_eq!(
-        field(TrainConfig { batch_size: Some(0), ..base.clone() }),
+        field(TrainConfig {
+            epochs: 0,
+            ..base.clone()
+        }),
+        Some(ConfigField::Epochs)
+    );
+    assert_eq!(
+        field(TrainConfig {
+            batch_size: Some(0),
+            ..base.clone()
+        }),
         Some(ConfigField::BatchSize)
     );
     assert_eq!(
-        field(TrainConfig { first_trained_layer: 2, ..base.clone() }),
+        field(TrainConfig {
+            first_trained_layer: 2,
+            ..base.clone()
+        }),
         Some(ConfigField::FrozenLayers)
     );
     let mut nan_lr = base.clone();
     nan_lr.adam.lr = f32::NAN;
     assert_eq!(field(nan_lr), Some(ConfigField::LearningRate));
-    assert!(check_run(&ReferenceBackend, &params, &data, &base).is_ok());
+    assert!(check_run(&ReferenceBackend, &params.spec, &data, &base).is_ok());
 
     let wrong = Params::init(mnist_model("softmax", 3), 1).unwrap();
-    let err = check_run(&ReferenceBackend, &wrong, &data, &base).unwrap_err();
+    let err = check_run(&ReferenceBackend, &wrong.spec, &data, &base).unwrap_err();
     assert!(err.to_string().contains("5 classes"), "{err}");
 }
 
@@ -229,15 +272,21 @@ fn oversized_models_and_batches_are_errors() {
         validation: None,
     };
     let Some(gpu) = gpu() else { return };
-    let huge = Architecture::mlp(100_000_000).resolve(MNIST_INPUT, 5, OutputKind::Softmax).unwrap();
+    let huge = Architecture::mlp(100_000_000)
+        .resolve(MNIST_INPUT, 5, OutputKind::Softmax)
+        .unwrap();
     // Init would allocate 78 billion floats: check before building parameters.
-    let err = oddeven_models::sizes::check_model(&huge, oddeven_core::Backend::max_tensor_bytes(&gpu))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("layer 2 (linear100000000)") && err.contains("--hidden"), "{err}");
+    let err =
+        oddeven_models::sizes::check_model(&huge, oddeven_core::Backend::max_tensor_bytes(&gpu))
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("layer 2 (linear100000000)") && err.contains("--hidden"),
+        "{err}"
+    );
     // A full batch of 2,400 CNN examples needs > 500 MB of im2col: say which batch fits.
     let params = Params::init(mnist_model("cnn", 5), 1).unwrap();
-    let err = check_run(&gpu, &params, &data, &TrainConfig::default())
+    let err = check_run(&gpu, &params.spec, &data, &TrainConfig::default())
         .unwrap_err()
         .to_string();
     if oddeven_core::Backend::max_tensor_bytes(&gpu) < 500 << 20 {

@@ -31,8 +31,8 @@ pub use stats::{
     compute_seed_stats, seed_stats, transfer_seed_stats, MeanSd, SeedStats, TransferSeedStats,
 };
 pub use summary::{
-    study_result, AdapterInfo, ModelKind, OutputActivation, RunSummary, ScratchVsTransfer,
-    StudyResult, Summary, TransferMode, TransferSummary, STUDY_RESULTS, SUMMARY_FILE,
+    study_result, AdapterInfo, RunSummary, ScratchVsTransfer, StudyResult, Summary,
+    TransferSummary, STUDY_RESULTS, SUMMARY_FILE,
 };
 
 /// Writes every picture and `report.md` for `summary` into `dir` (created if missing).

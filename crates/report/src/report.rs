@@ -43,7 +43,7 @@ fn write_all(md: &mut String, s: &Summary) -> std::fmt::Result {
     }
     writeln!(md, "- Runs: {}\n", s.runs.len())?;
     runs_table(md, s)?;
-    transfer_tables(md, &s.transfer)?;
+    transfer_tables(md, &s.transfer, &s.significance)?;
     study_table(md, &s.runs)?;
     seed_table(md, s)?;
     figures(md, s)
@@ -70,7 +70,7 @@ fn runs_table(md: &mut String, s: &Summary) -> std::fmt::Result {
             (false, _) => String::new(),
         };
         let batch = r.batch_size.map_or("full".to_string(), |b| b.to_string());
-        let mode = r.transfer_mode.map_or("—".to_string(), |m| m.to_string());
+        let mode = r.transfer_mode.clone().unwrap_or_else(|| "—".to_string());
         writeln!(
             md,
             "| {} |{seed} {} | {} | {} | {mode} | {} | {batch} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -93,7 +93,11 @@ fn runs_table(md: &mut String, s: &Summary) -> std::fmt::Result {
     writeln!(md)
 }
 
-fn transfer_tables(md: &mut String, transfer: &[TransferSummary]) -> std::fmt::Result {
+fn transfer_tables(
+    md: &mut String,
+    transfer: &[TransferSummary],
+    summary_significance: &[crate::significance_md::SignificanceRow],
+) -> std::fmt::Result {
     if transfer.is_empty() {
         return Ok(());
     }
@@ -103,13 +107,14 @@ fn transfer_tables(md: &mut String, transfer: &[TransferSummary]) -> std::fmt::R
         "Jumpstart: initial accuracy of the transfer run minus that of the run from scratch. \
          Time to threshold: first epoch (and training seconds) at which the training \
          accuracy reaches the threshold. Final gain: final accuracy of the transfer run \
-         minus that of the run from scratch; negative transfer when it is below zero.\n"
+         minus that of the run from scratch. Verdict: McNemar's test of the two models on \
+         the shared test set (α = 0.05); a negative gain alone may be noise.\n"
     )?;
     writeln!(
         md,
         "| source → target | mode | scratch run | transfer run | jumpstart | threshold | \
          epochs to threshold (scratch / transfer) | seconds to threshold (scratch / transfer) | \
-         final gain | negative transfer |"
+         final gain | verdict (McNemar p) |"
     )?;
     writeln!(md, "|{}", "---|".repeat(10))?;
     for t in transfer {
@@ -130,10 +135,23 @@ fn transfer_tables(md: &mut String, transfer: &[TransferSummary]) -> std::fmt::R
             opt(sec.scratch.map(secs)),
             opt(sec.transfer.map(secs)),
             signed(t.final_gain),
-            if t.negative_transfer { "yes" } else { "no" },
+            t.mcnemar.as_ref().map_or_else(
+                || if t.negative_transfer {
+                    "negative transfer".to_string()
+                } else {
+                    "—".to_string()
+                },
+                |m| format!("{} (p = {:.3})", m.verdict, m.p_value)
+            ),
         )?;
     }
     writeln!(md)?;
+    if !summary_significance.is_empty() {
+        writeln!(md, "### Is the difference real?\n")?;
+        md.push_str(&crate::significance_md::significance_markdown(
+            summary_significance,
+        ));
+    }
 
     if transfer.iter().all(|t| t.seed_stats.is_none()) {
         return Ok(());
@@ -280,10 +298,14 @@ fn cell(s: &str) -> String {
 
 fn model(r: &RunSummary) -> String {
     let mut parts = Vec::new();
-    if let Some(h) = r.hidden {
-        parts.push(format!("{h} hidden"));
+    match (&r.layers, r.hidden) {
+        // The MLP's one width says it all; other stacks show their layers.
+        (_, Some(h)) if r.model == "mlp" => parts.push(format!("{h} hidden")),
+        (Some(layers), _) if r.model != "softmax" => parts.push(format!("`{layers}`")),
+        (None, Some(h)) => parts.push(format!("{h} hidden")),
+        _ => {}
     }
-    if let Some(o) = r.output {
+    if let Some(o) = &r.output {
         parts.push(format!("{o} out"));
     }
     if parts.is_empty() {

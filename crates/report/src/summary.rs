@@ -4,11 +4,12 @@
 //! no NaN or infinity; reading `null` back into a plain number gives NaN, so a summary of
 //! a diverged run still round-trips (infinities come back as NaN).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::significance::McNemar;
+use crate::significance_md::SignificanceRow;
 use crate::stats::{SeedStats, TransferSeedStats};
 use crate::ReportError;
 
@@ -32,6 +33,10 @@ pub struct Summary {
     /// Per run name, statistics over seeds (empty for a single seed).
     #[serde(default)]
     pub seed_stats: Vec<SeedStats>,
+    /// Whether each transfer differs from scratch beyond noise: paired statistics over
+    /// seeds, or McNemar's test for a single seed.
+    #[serde(default)]
+    pub significance: Vec<SignificanceRow>,
 }
 
 /// The wgpu adapter the run used.
@@ -42,77 +47,25 @@ pub struct AdapterInfo {
     pub device_type: String,
 }
 
-/// Which model a run trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// Softmax regression (one linear layer).
-    Softmax,
-    /// One hidden ReLU layer, then the output layer.
-    Mlp,
-}
-
-/// Activation of the output layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutputActivation {
-    Softmax,
-    Sigmoid,
-}
-
-/// How a transfer run was started from its source run's weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TransferMode {
-    /// Copy all weights, train everything.
-    Full,
-    /// Copy the body, new randomly initialised head, train everything.
-    NewHead,
-    /// Copy the body and freeze it, train a new head only.
-    Frozen,
-}
-
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ModelKind::Softmax => "softmax",
-            ModelKind::Mlp => "mlp",
-        })
-    }
-}
-
-impl fmt::Display for OutputActivation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OutputActivation::Softmax => "softmax",
-            OutputActivation::Sigmoid => "sigmoid",
-        })
-    }
-}
-
-impl fmt::Display for TransferMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TransferMode::Full => "full",
-            TransferMode::NewHead => "new-head",
-            TransferMode::Frozen => "frozen",
-        })
-    }
-}
-
 /// One training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Unique name within the invocation (several seeds of one run may share it).
     pub name: String,
-    pub model: ModelKind,
+    /// The architecture's name: `softmax`, `mlp`, `cnn` or `custom`.
+    pub model: String,
+    /// The layer list as a spec string (`flatten,linear300,relu,linear5`); absent in
+    /// older files.
+    #[serde(default)]
+    pub layers: Option<String>,
     /// "odd", "even" or the digits written out, e.g. "0123".
     pub dataset: String,
     /// The digits of the data set in class order: class `i` is digit `digits[i]`.
     pub digits: Vec<u8>,
     /// "random", or the name of the run whose weights started this one.
     pub init: String,
-    pub transfer_mode: Option<TransferMode>,
+    /// `full`, `new-head` or `frozen` for a transfer run.
+    pub transfer_mode: Option<String>,
     pub epochs: usize,
     pub lr: f64,
     /// `None` means full-batch training.
@@ -145,12 +98,16 @@ pub struct RunSummary {
     /// Hidden-layer width (`None` for softmax regression).
     #[serde(default)]
     pub hidden: Option<usize>,
-    /// Output activation (absent in older files).
+    /// Output layer, `softmax` or `sigmoid` (absent in older files).
     #[serde(default)]
-    pub output: Option<OutputActivation>,
+    pub output: Option<String>,
     /// Milliseconds per epoch (absent in older files: see [`RunSummary::ms_per_epoch`]).
     #[serde(default)]
     pub ms_per_epoch: Option<f64>,
+    /// (epoch, test accuracy) where the run evaluated the test set during training
+    /// (`--eval-every`); epoch 0 is the initial weights.
+    #[serde(default)]
+    pub test_accuracy_history: Vec<(usize, f64)>,
 }
 
 impl RunSummary {
@@ -181,7 +138,8 @@ pub struct TransferSummary {
     pub source: String,
     /// Target data set (e.g. "even").
     pub target: String,
-    pub mode: TransferMode,
+    /// `full`, `new-head` or `frozen`.
+    pub mode: String,
     /// Name of the target run trained from scratch.
     pub scratch_run: String,
     /// Name of the target run started from the source run.
@@ -199,7 +157,12 @@ pub struct TransferSummary {
     /// Final accuracy of the transfer run minus that of the scratch run.
     #[serde(deserialize_with = "nan_if_null")]
     pub final_gain: f64,
+    /// McNemar's test says the transfer run is worse than scratch on the shared test set
+    /// (not merely a negative final gain, which may be noise).
     pub negative_transfer: bool,
+    /// McNemar's test of this seed's two models on the shared test set.
+    #[serde(default)]
+    pub mcnemar: Option<McNemar>,
     /// Statistics over seeds for a multi-seed invocation.
     #[serde(default)]
     pub seed_stats: Option<TransferSeedStats>,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use common::{fake_run, study_summary};
 use oddeven_report::plots::{plot_all, plot_error, CURVE_SIZE};
-use oddeven_report::{ModelKind, Summary};
+use oddeven_report::Summary;
 
 /// Opens `path` as a PNG, checks its size and that it is not one flat colour.
 fn check_png(path: &Path) {
@@ -61,7 +61,7 @@ fn error_plot_is_written_with_the_other_pictures() {
 
 #[test]
 fn perfect_epochs_sit_below_every_imperfect_one() {
-    let mut run = fake_run("perfect", ModelKind::Mlp, true, "random", 30);
+    let mut run = fake_run("perfect", "mlp", true, "random", 30);
     // Errors 0.5, 0.02, 0.004, then 0 (accuracy 1) and edge values.
     run.train_accuracy_history[..4].copy_from_slice(&[0.5, 0.98, 0.996, 1.0]);
     run.train_accuracy_history[5] = f64::NAN;
@@ -78,21 +78,21 @@ fn perfect_epochs_sit_below_every_imperfect_one() {
 
 #[test]
 fn all_perfect_or_all_nan_still_renders() {
-    let mut perfect = fake_run("all-perfect", ModelKind::Mlp, true, "random", 10);
+    let mut perfect = fake_run("all-perfect", "mlp", true, "random", 10);
     perfect.train_accuracy_history.fill(1.0);
     let dir = tempfile::tempdir().unwrap();
     plot_error(dir.path(), &single(perfect)).unwrap();
     check_png(&dir.path().join("error.png"));
     assert!(svg_text(&dir.path().join("error.svg")).contains("drawn at 1e-5"));
 
-    let mut nan = fake_run("all-nan", ModelKind::Mlp, true, "random", 10);
+    let mut nan = fake_run("all-nan", "mlp", true, "random", 10);
     nan.train_accuracy_history.fill(f64::NAN);
     let dir = tempfile::tempdir().unwrap();
     plot_error(dir.path(), &single(nan)).unwrap();
     check_png(&dir.path().join("error.png"));
     assert!(svg_text(&dir.path().join("error.svg")).contains("no finite values to draw"));
 
-    let mut tiny = fake_run("tiny", ModelKind::Mlp, true, "random", 10);
+    let mut tiny = fake_run("tiny", "mlp", true, "random", 10);
     tiny.train_accuracy_history = vec![0.0, 1.0 - 1e-15, 1.0 - 1e-9, 1.0];
     let dir = tempfile::tempdir().unwrap();
     plot_error(dir.path(), &single(tiny)).unwrap();

@@ -41,13 +41,7 @@ pub fn hyper_values(cfg: &AdamConfig, lr: f32, t: u64) -> [f32; 8] {
 
 /// One Adam step over `param` using `grad` and the moment buffers `m`, `v`; the learning
 /// rate, constants and step counter come from the per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]).
-pub fn adam(
-    gpu: &Gpu,
-    param: &Tensor,
-    grad: &Tensor,
-    m: &Tensor,
-    v: &Tensor,
-) -> Result<Dispatch> {
+pub fn adam(gpu: &Gpu, param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor) -> Result<Dispatch> {
     let n = param.len();
     if grad.len() != n || m.len() != n || v.len() != n {
         return Err(shape_err(

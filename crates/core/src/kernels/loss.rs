@@ -48,7 +48,9 @@ impl std::str::FromStr for OutputKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "softmax" => Ok(OutputKind::Softmax),
             "sigmoid" => Ok(OutputKind::Sigmoid),
-            _ => Err(format!("unknown output layer {s:?}: expected softmax or sigmoid")),
+            _ => Err(format!(
+                "unknown output layer {s:?}: expected softmax or sigmoid"
+            )),
         }
     }
 }

@@ -32,6 +32,18 @@ pub struct Dispatch {
     _uniform: Option<wgpu::Buffer>,
     // Launches recorded right after this one (e.g. the k chunks of a split matmul).
     then: Vec<Dispatch>,
+    // What the per-step values must satisfy for this launch to stay in bounds.
+    bounds: StepBounds,
+}
+
+/// Limits on the per-step values ([`crate::StepValues`]) a launch reads, checked before
+/// each run so a bad slot or offset is an error rather than an out-of-bounds access.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepBounds {
+    /// The metrics buffer has this many slots.
+    pub metrics_slots: Option<usize>,
+    /// `row_offset + rows` must not exceed the index array: (rows, index length).
+    pub gathered_rows: Option<(usize, usize)>,
 }
 
 impl Dispatch {
@@ -45,6 +57,39 @@ impl Dispatch {
         for next in &self.then {
             next.record(pass);
         }
+    }
+
+    /// Checks that `step` keeps this launch (and those chained to it) in bounds.
+    pub fn check_step(&self, step: &crate::StepValues) -> Result<()> {
+        if let Some(slots) = self.bounds.metrics_slots {
+            if step.metrics_slot >= slots {
+                return Err(shape_err(
+                    "reduce_metrics",
+                    format!(
+                        "metrics slot {} out of range (the buffer has {slots} slots)",
+                        step.metrics_slot
+                    ),
+                ));
+            }
+        }
+        if let Some((rows, len)) = self.bounds.gathered_rows {
+            if step.row_offset + rows > len {
+                return Err(shape_err(
+                    "gather_rows",
+                    format!(
+                        "rows {}..{} of an index of {len} entries",
+                        step.row_offset,
+                        step.row_offset + rows
+                    ),
+                ));
+            }
+        }
+        self.then.iter().try_for_each(|d| d.check_step(step))
+    }
+
+    pub(crate) fn with_bounds(mut self, bounds: StepBounds) -> Dispatch {
+        self.bounds = bounds;
+        self
     }
 
     /// This launch followed by `next`, as one dispatch for callers.
@@ -75,10 +120,19 @@ pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[&Dispatch]) 
 }
 
 /// Records, submits and waits: for tests, evaluation and one-off work, not training steps.
+/// Step-dependent kernels read the default [`crate::StepValues`].
 pub fn run(gpu: &Gpu, dispatches: &[&Dispatch]) -> Result<()> {
+    run_step(gpu, dispatches, &crate::StepValues::default())
+}
+
+/// [`run`] with `step` as the values step-dependent kernels read (checked first).
+pub fn run_step(gpu: &Gpu, dispatches: &[&Dispatch], step: &crate::StepValues) -> Result<()> {
+    for d in dispatches {
+        d.check_step(step)?;
+    }
     let mut encoder = gpu.encoder("run");
     record_all(&mut encoder, dispatches);
-    gpu.submit(encoder);
+    gpu.submit_with_step(encoder, step);
     gpu.wait()
 }
 
@@ -129,6 +183,7 @@ pub(crate) fn build(
         groups,
         _uniform: uniform_buffer,
         then: Vec::new(),
+        bounds: StepBounds::default(),
     })
 }
 

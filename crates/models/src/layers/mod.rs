@@ -166,7 +166,9 @@ impl Layer {
     /// The spec this layer was resolved from (with every size explicit).
     pub fn spec(&self) -> LayerSpec {
         match self {
-            Layer::Linear(l) => LayerSpec::Linear { out: Some(l.fan_out) },
+            Layer::Linear(l) => LayerSpec::Linear {
+                out: Some(l.fan_out),
+            },
             Layer::Relu(_) => LayerSpec::Relu,
             Layer::Conv2d(l) => LayerSpec::Conv2d {
                 out_channels: l.out_channels,

@@ -72,7 +72,12 @@ impl MaxPool2d {
             c: self.channels,
         };
         let grad_input = b.zeros(&input_shape.with_rows(rows), "pool dinput")?;
-        rec.push(b.max_pool2d_backward(io.grad_output, argmax, &grad_input, &self.geometry(rows))?);
+        rec.push(b.max_pool2d_backward(
+            io.grad_output,
+            argmax,
+            &grad_input,
+            &self.geometry(rows),
+        )?);
         Ok(Some(grad_input))
     }
 }

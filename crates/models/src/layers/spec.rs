@@ -124,8 +124,8 @@ fn parse_token(token: &str) -> std::result::Result<LayerSpec, String> {
             allow(&["", "k", "s", "p"])?;
             let out_channels = positive("the channel count", get(""))?
                 .ok_or("conv needs its output channels, e.g. conv16k3")?;
-            let kernel =
-                positive("the kernel", get("k"))?.ok_or("conv needs a kernel size, e.g. conv16k3")?;
+            let kernel = positive("the kernel", get("k"))?
+                .ok_or("conv needs a kernel size, e.g. conv16k3")?;
             Ok(LayerSpec::Conv2d {
                 out_channels,
                 kernel,
@@ -135,7 +135,8 @@ fn parse_token(token: &str) -> std::result::Result<LayerSpec, String> {
         }
         "pool" | "maxpool" => {
             allow(&["", "s"])?;
-            let size = positive("the window", get(""))?.ok_or("pool needs a window size, e.g. pool2")?;
+            let size =
+                positive("the window", get(""))?.ok_or("pool needs a window size, e.g. pool2")?;
             Ok(LayerSpec::MaxPool2d {
                 size,
                 stride: positive("the stride", get("s"))?.unwrap_or(size),
@@ -149,7 +150,9 @@ fn parse_token(token: &str) -> std::result::Result<LayerSpec, String> {
 fn parse_fields(mut rest: &str) -> std::result::Result<Vec<(String, usize)>, String> {
     let mut fields: Vec<(String, usize)> = Vec::new();
     while !rest.is_empty() {
-        let key_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let key_end = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (key, after) = rest.split_at(key_end);
         let num_end = after
             .find(|c: char| !c.is_ascii_digit())
@@ -158,9 +161,7 @@ fn parse_fields(mut rest: &str) -> std::result::Result<Vec<(String, usize)>, Str
         if num.is_empty() {
             return Err(format!("`{key}` needs a number after it"));
         }
-        let value: usize = num
-            .parse()
-            .map_err(|_| format!("{num} is too large"))?;
+        let value: usize = num.parse().map_err(|_| format!("{num} is too large"))?;
         if fields.iter().any(|(k, _)| k == key) {
             return Err(format!("`{key}` is given twice"));
         }
@@ -173,7 +174,13 @@ fn parse_fields(mut rest: &str) -> std::result::Result<Vec<(String, usize)>, Str
 impl LayerSpec {
     /// The layer this spec gives on an input of shape `input`; `classes` sizes the output
     /// layer. `position` (1-based) and `last` are for errors and the output-layer rule.
-    pub fn resolve(&self, input: Shape, classes: usize, position: usize, last: bool) -> Result<Layer> {
+    pub fn resolve(
+        &self,
+        input: Shape,
+        classes: usize,
+        position: usize,
+        last: bool,
+    ) -> Result<Layer> {
         let err = |detail: String| ModelError::Shape {
             layer: format!("layer {position} ({self})"),
             detail,
@@ -262,7 +269,10 @@ mod tests {
 
     #[test]
     fn tokens_parse_and_print_back() {
-        let layers = parse_layers(" conv16k5p2 , RELU,pool2,pool3s1, conv8k3s2,flatten,linear64,relu,linear").unwrap();
+        let layers = parse_layers(
+            " conv16k5p2 , RELU,pool2,pool3s1, conv8k3s2,flatten,linear64,relu,linear",
+        )
+        .unwrap();
         let printed: Vec<String> = layers.iter().map(|l| l.to_string()).collect();
         assert_eq!(
             printed.join(","),
@@ -288,20 +298,35 @@ mod tests {
         ] {
             let err = parse_layers(spec).unwrap_err().to_string();
             assert!(err.contains(needle), "{spec:?}: {err}");
-            assert!(err.contains("comma-separated layers"), "{spec:?} quotes the grammar: {err}");
+            assert!(
+                err.contains("comma-separated layers"),
+                "{spec:?} quotes the grammar: {err}"
+            );
         }
     }
 
     #[test]
     fn shapes_that_do_not_fit_are_errors() {
         let image = Shape::Image { h: 4, w: 4, c: 1 };
-        let resolve = |spec: LayerSpec, input, last| spec.resolve(input, 5, 2, last).map_err(|e| e.to_string());
+        let resolve = |spec: LayerSpec, input, last| {
+            spec.resolve(input, 5, 2, last).map_err(|e| e.to_string())
+        };
         let err = resolve(LayerSpec::Linear { out: Some(8) }, image, false).unwrap_err();
-        assert!(err.contains("layer 2 (linear8)") && err.contains("flatten"), "{err}");
+        assert!(
+            err.contains("layer 2 (linear8)") && err.contains("flatten"),
+            "{err}"
+        );
         let err = resolve(LayerSpec::MaxPool2d { size: 5, stride: 5 }, image, false).unwrap_err();
         assert!(err.contains("larger than its [1, 4, 4] input"), "{err}");
-        let conv = LayerSpec::Conv2d { out_channels: 2, kernel: 7, stride: 1, padding: 1 };
-        assert!(resolve(conv, image, false).unwrap_err().contains("does not fit"));
+        let conv = LayerSpec::Conv2d {
+            out_channels: 2,
+            kernel: 7,
+            stride: 1,
+            padding: 1,
+        };
+        assert!(resolve(conv, image, false)
+            .unwrap_err()
+            .contains("does not fit"));
         let err = resolve(conv, Shape::Flat(16), false).unwrap_err();
         assert!(err.contains("needs an image"), "{err}");
         let err = resolve(LayerSpec::Linear { out: None }, Shape::Flat(16), false).unwrap_err();

@@ -56,6 +56,9 @@ pub fn random(n: usize, seed: u64, lo: f32, hi: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(lo..hi)).collect()
 }
 
+/// Per layer: (weight gradient, bias gradient), None for layers without parameters.
+pub type Grads = Vec<Option<(Vec<f32>, Vec<f32>)>>;
+
 /// Loss (mean over the rows) and every layer's parameter gradients of one batch, through
 /// the real graph on `backend`.
 pub fn loss_and_grads<B: Backend>(
@@ -63,7 +66,7 @@ pub fn loss_and_grads<B: Backend>(
     params: &Params,
     x: &[f32],
     y: &[f32],
-) -> (f32, Vec<Option<(Vec<f32>, Vec<f32>)>>) {
+) -> (f32, Grads) {
     let spec = &params.spec;
     let rows = y.len() / spec.classes();
     let net = Network::upload(backend, params).unwrap();
@@ -72,8 +75,15 @@ pub fn loss_and_grads<B: Backend>(
     let metrics = backend.zeros(&[1, 2], "metrics").unwrap();
     let grads = net.zeros_like(0, "grad").unwrap();
     let fwd = net.forward(&tx).unwrap();
-    let loss = LossStage::new(backend, spec.output, fwd.logits(), &ty, &metrics, 1.0 / rows as f32)
-        .unwrap();
+    let loss = LossStage::new(
+        backend,
+        spec.output,
+        fwd.logits(),
+        &ty,
+        &metrics,
+        1.0 / rows as f32,
+    )
+    .unwrap();
     let bwd = net.backward(&fwd, &loss.grad, &grads, 0).unwrap();
     let ops: Vec<&B::Op> = fwd.ops.iter().chain(&loss.ops).chain(&bwd).collect();
     backend.run(&ops, &StepValues::default()).unwrap();

@@ -1,18 +1,15 @@
 //! A realistic fake summary: the six runs of the study with 300-epoch histories.
 #![allow(dead_code)]
 
-use oddeven_report::{
-    AdapterInfo, ModelKind, OutputActivation, RunSummary, ScratchVsTransfer, Summary, TransferMode,
-    TransferSummary,
-};
+use oddeven_report::{AdapterInfo, RunSummary, ScratchVsTransfer, Summary, TransferSummary};
 
 pub const ODD: [u8; 5] = [1, 3, 5, 7, 9];
 pub const EVEN: [u8; 5] = [0, 2, 4, 6, 8];
 
 /// A run whose loss decays exponentially and whose accuracy rises towards `final_acc`.
-pub fn fake_run(name: &str, model: ModelKind, odd: bool, init: &str, epochs: usize) -> RunSummary {
+pub fn fake_run(name: &str, model: &str, odd: bool, init: &str, epochs: usize) -> RunSummary {
     let digits = if odd { ODD.to_vec() } else { EVEN.to_vec() };
-    let mlp = model == ModelKind::Mlp;
+    let mlp = model == "mlp";
     let transfer = init != "random";
     let (start_loss, final_loss) = if mlp { (0.9, 0.004) } else { (0.7, 0.09) };
     let init_acc = if transfer { 0.55 } else { 0.2 };
@@ -35,11 +32,12 @@ pub fn fake_run(name: &str, model: ModelKind, odd: bool, init: &str, epochs: usi
     let train_seconds = if mlp { 4.2 } else { 0.8 };
     RunSummary {
         name: name.to_string(),
-        model,
+        model: model.to_string(),
+        layers: mlp.then(|| "flatten,linear300,relu,linear5".to_string()),
         dataset: if odd { "odd" } else { "even" }.to_string(),
         digits,
         init: init.to_string(),
-        transfer_mode: transfer.then_some(TransferMode::Full),
+        transfer_mode: transfer.then(|| "full".to_string()),
         epochs,
         lr: 0.01,
         batch_size: None,
@@ -57,11 +55,12 @@ pub fn fake_run(name: &str, model: ModelKind, odd: bool, init: &str, epochs: usi
         seed: Some(42),
         hidden: mlp.then_some(300),
         output: Some(if mlp {
-            OutputActivation::Sigmoid
+            "sigmoid".to_string()
         } else {
-            OutputActivation::Softmax
+            "softmax".to_string()
         }),
         ms_per_epoch: Some(train_seconds * 1000.0 / epochs.max(1) as f64),
+        test_accuracy_history: Vec::new(),
     }
 }
 
@@ -74,7 +73,7 @@ pub fn transfer_entry(
     TransferSummary {
         source: source.to_string(),
         target: target.to_string(),
-        mode: TransferMode::Full,
+        mode: "full".into(),
         scratch_run: scratch.to_string(),
         transfer_run: transfer.to_string(),
         jumpstart: 0.35,
@@ -88,7 +87,8 @@ pub fn transfer_entry(
             transfer: None,
         },
         final_gain: -0.0012,
-        negative_transfer: true,
+        negative_transfer: false,
+        mcnemar: Some(oddeven_report::significance::mcnemar(14, 10)),
         seed_stats: None,
     }
 }
@@ -106,17 +106,18 @@ pub fn study_summary() -> Summary {
             device_type: "Cpu".to_string(),
         },
         runs: vec![
-            fake_run("softmax-even", ModelKind::Softmax, false, "random", e),
-            fake_run("softmax-odd", ModelKind::Softmax, true, "random", e),
-            fake_run("mlp-even", ModelKind::Mlp, false, "random", e),
-            fake_run("mlp-odd", ModelKind::Mlp, true, "random", e),
-            fake_run("transfer-odd-even", ModelKind::Mlp, false, "mlp-odd", e),
-            fake_run("transfer-even-odd", ModelKind::Mlp, true, "mlp-even", e),
+            fake_run("softmax-even", "softmax", false, "random", e),
+            fake_run("softmax-odd", "softmax", true, "random", e),
+            fake_run("mlp-even", "mlp", false, "random", e),
+            fake_run("mlp-odd", "mlp", true, "random", e),
+            fake_run("transfer-odd-even", "mlp", false, "mlp-odd", e),
+            fake_run("transfer-even-odd", "mlp", true, "mlp-even", e),
         ],
         transfer: vec![
             transfer_entry("odd", "even", "mlp-even", "transfer-odd-even"),
             transfer_entry("even", "odd", "mlp-odd", "transfer-even-odd"),
         ],
         seed_stats: Vec::new(),
+        significance: Vec::new(),
     }
 }
