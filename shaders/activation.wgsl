@@ -1,5 +1,6 @@
-// activation.wgsl — elementwise activations. CPU reference: cpu::relu, cpu::relu_backward,
-// cpu::sigmoid. Grid-stride loops, so any length works with a capped grid.
+// activation.wgsl — elementwise activations (and the elementwise add of gradient
+// accumulation). CPU reference: cpu::relu, cpu::relu_backward, cpu::sigmoid,
+// cpu::add_assign. Grid-stride loops, so any length works with a capped grid.
 //
 // relu_backward takes the *output* of the forward ReLU: out > 0 exactly where the input
 // was > 0, and the input need not be kept.
@@ -22,6 +23,15 @@ fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let n = arrayLength(&out);
     for (var i = gid.x; i < n; i += nwg.x * 256u) {
         out[i] = select(0.0, x[i], y[i] > 0.0);
+    }
+}
+
+// out += x: gradients accumulated over the chunks of one batch.
+@compute @workgroup_size(256)
+fn add_assign(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let n = arrayLength(&out);
+    for (var i = gid.x; i < n; i += nwg.x * 256u) {
+        out[i] += x[i];
     }
 }
 

@@ -1,12 +1,16 @@
-// gather.wgsl — out[i, :] = src[index[offset + i], :]: copies a shuffled minibatch out of the
-// data set that stays on the GPU, so minibatch training uploads only the permutation once
-// per epoch. CPU reference: cpu::gather_rows.
+// gather.wgsl — out[i, :] = src[index[offset + i] − first_row, :] for the rows whose index
+// falls in this source's range: copies a shuffled minibatch out of the data set that stays
+// on the GPU, so minibatch training uploads only the permutation once per epoch. A data set
+// larger than one storage binding is held in shards, one gather per shard, each writing the
+// rows it holds (so every row is written by exactly one shard). CPU reference:
+// cpu::gather_rows.
 
 struct Params {
     rows: u32,
     cols: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // The global row number of src's first row, and how many rows src holds.
+    first_row: u32,
+    src_rows: u32,
 }
 
 // The per-step uniform (core::StepValues); `row_offset` is the first entry of `index` this
@@ -38,6 +42,9 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     for (var e = gid.x; e < n; e += nwg.x * 256u) {
         let row = e / p.cols;
         let col = e % p.cols;
-        out[e] = src[index[step.row_offset + row] * p.cols + col];
+        let global = index[step.row_offset + row];
+        if global >= p.first_row && global - p.first_row < p.src_rows {
+            out[e] = src[(global - p.first_row) * p.cols + col];
+        }
     }
 }

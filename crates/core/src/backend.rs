@@ -115,13 +115,19 @@ pub trait Backend {
     ) -> Result<Self::Op>;
     /// Sets every entry of `t` to 0.
     fn clear_indices(&self, t: &Self::Indices) -> Result<Self::Op>;
-    /// out[i, :] = src[index[row_offset + i], :], row offset from the step values.
+    /// out[i, …] = src[index[row_offset + i] − first_row, …] (rows along the first axis) for
+    /// the rows whose index lies in `first_row..first_row + src rows`; other rows of `out`
+    /// are left as they are. The row offset comes from the step values. A data set held in
+    /// several shards is gathered with one op per shard.
     fn gather_rows(
         &self,
         src: &Self::Tensor,
         index: &Self::Indices,
         out: &Self::Tensor,
+        first_row: usize,
     ) -> Result<Self::Op>;
+    /// dst += src (equal lengths): gradients accumulated over the chunks of a batch.
+    fn add_assign(&self, dst: &Self::Tensor, src: &Self::Tensor) -> Result<Self::Op>;
     /// One Adam step in place; lr, constants and t from the step values.
     fn adam(
         &self,
@@ -178,6 +184,11 @@ pub trait Backend {
     /// Runs `ops` in order with `step`'s values. May return before the work finishes
     /// (reads wait for it); runs are executed in the order they were given.
     fn run(&self, ops: &[&Self::Op], step: &StepValues) -> Result<()>;
+    /// Runs `ops` once per entry of `steps`, in order: what a loop of [`Backend::run`]
+    /// does, for backends that can record many steps at once.
+    fn run_steps(&self, ops: &[&Self::Op], steps: &[StepValues]) -> Result<()> {
+        steps.iter().try_for_each(|s| self.run(ops, s))
+    }
     /// Blocks until everything run so far has finished.
     fn sync(&self) -> Result<()>;
 }

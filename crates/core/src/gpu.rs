@@ -208,13 +208,25 @@ impl fmt::Debug for Gpu {
 impl Gpu {
     /// Opens the adapter `choice` asks for, with the adapter's own buffer-size limits.
     pub fn new(choice: DeviceChoice) -> Result<Self> {
+        Self::with_binding_limit(choice, None)
+    }
+
+    /// As [`Gpu::new`], with the storage-binding limit lowered to `max_binding` bytes (a
+    /// multiple of 4) where given: a real device limit, for testing what happens to data
+    /// and batches that do not fit one binding on small adapters.
+    pub fn with_binding_limit(choice: DeviceChoice, max_binding: Option<u64>) -> Result<Self> {
         let adapter = pick_adapter(choice)?;
         let summary = AdapterSummary::from_info(&adapter.get_info());
         let available = adapter.limits();
         // WebGPU's defaults cap storage bindings at 128 MiB; the full odd training set
         // alone is 89 MB, so ask for what the adapter really has.
         let limits = wgpu::Limits {
-            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_storage_buffer_binding_size: match max_binding {
+                Some(limit) => available
+                    .max_storage_buffer_binding_size
+                    .min(limit.next_multiple_of(4)),
+                None => available.max_storage_buffer_binding_size,
+            },
             max_buffer_size: available.max_buffer_size,
             max_storage_buffers_per_shader_stage: available
                 .max_storage_buffers_per_shader_stage

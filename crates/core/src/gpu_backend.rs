@@ -107,8 +107,17 @@ impl Backend for Gpu {
     fn clear_indices(&self, t: &U32Array) -> Result<GpuOp> {
         Ok(GpuOp::Clear(t.buffer().clone()))
     }
-    fn gather_rows(&self, src: &Tensor, index: &U32Array, out: &Tensor) -> Result<GpuOp> {
-        kernel(reduce::gather_rows(self, src, index, out))
+    fn gather_rows(
+        &self,
+        src: &Tensor,
+        index: &U32Array,
+        out: &Tensor,
+        first_row: usize,
+    ) -> Result<GpuOp> {
+        kernel(reduce::gather_rows(self, src, index, out, first_row))
+    }
+    fn add_assign(&self, dst: &Tensor, src: &Tensor) -> Result<GpuOp> {
+        kernel(activation::add_assign(self, dst, src))
     }
     fn adam(&self, param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor) -> Result<GpuOp> {
         kernel(adam::adam(self, param, grad, m, v))

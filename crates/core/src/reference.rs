@@ -348,8 +348,9 @@ impl Backend for ReferenceBackend {
         src: &HostTensor,
         index: &HostIndices,
         out: &HostTensor,
+        first_row: usize,
     ) -> Result<HostOp> {
-        let (src_rows, cols) = split_first_axis(&src.shape);
+        let (_, cols) = split_first_axis(&src.shape);
         let (rows, out_cols) = split_first_axis(&out.shape);
         if out_cols != cols || rows > index.len() {
             return Err(shape_err(
@@ -368,10 +369,17 @@ impl Backend for ReferenceBackend {
                 .ok_or_else(|| {
                     shape_err("gather_rows", format!("rows from {}", step.row_offset))
                 })?;
-            if let Some(bad) = window.iter().find(|&&r| r as usize >= src_rows) {
-                return Err(shape_err("gather_rows", format!("row {bad} of {src_rows}")));
-            }
-            out.set(cpu::gather_rows(&src.get(), cols, window));
+            let mut values = out.get();
+            cpu::gather_rows(&src.get(), cols, window, first_row, &mut values);
+            out.set(values);
+            Ok(())
+        }))
+    }
+    fn add_assign(&self, dst: &HostTensor, src: &HostTensor) -> Result<HostOp> {
+        same_len("add_assign", &[dst, src])?;
+        let (dst, src) = (dst.clone(), src.clone());
+        Ok(op("add_assign", move |_| {
+            dst.set(cpu::add_assign(&dst.get(), &src.get()));
             Ok(())
         }))
     }

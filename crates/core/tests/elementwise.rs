@@ -45,6 +45,20 @@ fn sigmoid_is_finite_and_matches_reference_for_huge_inputs() {
 }
 
 #[test]
+fn add_assign_matches_reference() {
+    let Some(gpu) = gpu() else { return };
+    for n in [1usize, 999, 300 * 257] {
+        let (a, b) = (random(n, 5, -1.0, 1.0), random(n, 6, -1.0, 1.0));
+        let ta = Tensor::from_slice(&gpu, &[n], &a, "a").unwrap();
+        let tb = Tensor::from_slice(&gpu, &[n], &b, "b").unwrap();
+        let add = activation::add_assign(&gpu, &ta, &tb).unwrap();
+        run(&gpu, &[&add, &add]).unwrap();
+        let want = cpu::add_assign(&cpu::add_assign(&a, &b), &b);
+        assert_eq!(ta.read(&gpu).unwrap(), want, "n={n}");
+    }
+}
+
+#[test]
 fn unequal_sizes_are_errors() {
     let Some(gpu) = gpu() else { return };
     let a = Tensor::zeros(&gpu, &[3], "a").unwrap();

@@ -88,20 +88,56 @@ fn gather_rows_matches_reference() {
     };
     run_step(
         &gpu,
-        &[&gather_rows(&gpu, &ts, &ti, &out).unwrap()],
+        &[&gather_rows(&gpu, &ts, &ti, &out, 0).unwrap()],
         &offset(0),
     )
     .unwrap();
+    let gathered = |index: &[u32], first_row: usize, src: &[f32], start: Vec<f32>| {
+        let mut out = start;
+        cpu::gather_rows(src, cols, index, first_row, &mut out);
+        out
+    };
     assert_eq!(
         out.read(&gpu).unwrap(),
-        cpu::gather_rows(&src, cols, &index)
+        gathered(&index, 0, &src, vec![0.0; index.len() * cols])
     );
     let tail = Tensor::zeros(&gpu, &[2, cols], "tail").unwrap();
-    let gather_tail = gather_rows(&gpu, &ts, &ti, &tail).unwrap();
+    let gather_tail = gather_rows(&gpu, &ts, &ti, &tail, 0).unwrap();
     run_step(&gpu, &[&gather_tail], &offset(3)).unwrap();
     assert_eq!(
         tail.read(&gpu).unwrap(),
-        cpu::gather_rows(&src, cols, &index[3..])
+        gathered(&index[3..], 0, &src, vec![0.0; 2 * cols])
     );
     assert!(gather_tail.check_step(&offset(4)).is_err());
+
+    // The same rows from three shards (rows 0..20, 20..40, 40..50): each gather writes
+    // the rows it holds, and together they give the unsharded result.
+    let sharded = Tensor::from_slice(
+        &gpu,
+        &[index.len(), cols],
+        &vec![-9.0; index.len() * cols],
+        "out",
+    )
+    .unwrap();
+    let mut ops = Vec::new();
+    for (first, last) in [(0, 20), (20, 40), (40, 50)] {
+        let shard = Tensor::from_slice(
+            &gpu,
+            &[last - first, cols],
+            &src[first * cols..last * cols],
+            "shard",
+        )
+        .unwrap();
+        ops.push(gather_rows(&gpu, &shard, &ti, &sharded, first).unwrap());
+        // One shard alone leaves the other rows as they were.
+        let alone = gathered(
+            &index,
+            first,
+            &src[first * cols..last * cols],
+            vec![-9.0; index.len() * cols],
+        );
+        assert_eq!(alone.iter().filter(|&&v| v == -9.0).count() % cols, 0);
+    }
+    run_step(&gpu, &ops.iter().collect::<Vec<_>>(), &offset(0)).unwrap();
+    assert_eq!(sharded.read(&gpu).unwrap(), out.read(&gpu).unwrap());
 }

@@ -1,11 +1,12 @@
 //! Evaluation over a whole data set — accuracy, mean loss, confusion matrix and which
 //! examples were right — in chunks whose activations fit the device. When the data set
-//! fits one chunk, the forward pass reads the data tensors directly; otherwise each chunk
-//! gathers its rows out of them (an identity index, the chunk's offset as the step's row
-//! offset) and the metrics accumulate across chunks.
+//! is one shard and fits one chunk, the forward pass reads the data tensors directly;
+//! otherwise each chunk gathers its rows out of the shards (an identity index, the chunk's
+//! offset as the step's row offset) and the metrics accumulate across chunks.
 
 use oddeven_core::{Backend, StepValues};
 
+use crate::data::DeviceData;
 use crate::graph::{LossStage, Network};
 use crate::sizes::eval_chunk_rows;
 
@@ -41,16 +42,17 @@ pub struct Evaluation<B: Backend> {
 }
 
 impl<B: Backend> Evaluation<B> {
-    /// `x` [rows, …input] and one-hot `y` [rows, classes] on the network's backend.
-    pub fn new(net: &Network<'_, B>, x: &B::Tensor, y: &B::Tensor) -> Result<Self> {
+    /// An evaluation of `net` over `data` (on the network's backend).
+    pub fn new(net: &Network<'_, B>, data: &DeviceData<B>) -> Result<Self> {
         let b = net.backend;
-        let rows = oddeven_core::Handle::shape(x).first().copied().unwrap_or(0);
+        let rows = data.rows;
         let classes = net.spec.classes();
         let chunk = eval_chunk_rows(&net.spec, b.max_tensor_bytes(), rows);
         let metrics = b.zeros(&[1, 2], "eval metrics")?;
         let counts = b.index_zeros(&[classes, classes], "confusion")?;
         let loss_scale = 1.0 / rows.max(1) as f32;
-        let index = if chunk < rows {
+        let whole = data.whole().filter(|_| chunk >= rows);
+        let index = if whole.is_none() {
             let identity: Vec<u32> = (0..rows as u32).collect();
             let index = b.index_zeros(&[rows], "eval rows")?;
             b.write_indices(&index, &identity)?;
@@ -61,13 +63,19 @@ impl<B: Backend> Evaluation<B> {
         let mut programs = Vec::new();
         let mut chunks = Vec::new();
         for (chunk_rows, count, first) in chunk_shapes(rows, chunk) {
-            let (cx, cy, mut ops) = match &index {
-                None => (x.clone(), y.clone(), Vec::new()),
-                Some(index) => {
+            let (cx, cy, mut ops) = match (whole, &index) {
+                (Some((x, y)), _) => (x.clone(), y.clone(), Vec::new()),
+                (None, Some(index)) => {
                     let cx = b.zeros(&net.spec.input.with_rows(chunk_rows), "chunk x")?;
                     let cy = b.zeros(&[chunk_rows, classes], "chunk y")?;
-                    let ops = vec![b.gather_rows(x, index, &cx)?, b.gather_rows(y, index, &cy)?];
+                    let ops = data.gathers(b, index, &cx, &cy)?;
                     (cx, cy, ops)
+                }
+                (None, None) => {
+                    return Err(crate::error::invalid(
+                        "evaluation",
+                        "gathered data without an index",
+                    ))
                 }
             };
             let fwd = net.forward(&cx)?;

@@ -174,7 +174,7 @@ pub struct LossStage<B: Backend> {
 
 impl<B: Backend> LossStage<B> {
     /// `loss_scale` multiplies the summed row losses into the metrics slot (1/N for a mean
-    /// over the N rows of an epoch).
+    /// over the N rows of an epoch); the gradient is the mean over this batch's rows.
     pub fn new(
         backend: &B,
         output: OutputKind,
@@ -183,12 +183,33 @@ impl<B: Backend> LossStage<B> {
         metrics: &B::Tensor,
         loss_scale: f32,
     ) -> Result<Self> {
+        let rows = oddeven_core::Handle::shape(logits)
+            .first()
+            .copied()
+            .unwrap_or(0);
+        let grad_scale = 1.0 / rows.max(1) as f32;
+        Self::with_grad_scale(
+            backend, output, logits, targets, metrics, loss_scale, grad_scale,
+        )
+    }
+
+    /// As [`LossStage::new`] with the gradient scaled by `grad_scale`: 1/N for a chunk of
+    /// a batch of N rows, so that the chunks' gradients sum to the batch mean.
+    pub fn with_grad_scale(
+        backend: &B,
+        output: OutputKind,
+        logits: &B::Tensor,
+        targets: &B::Tensor,
+        metrics: &B::Tensor,
+        loss_scale: f32,
+        grad_scale: f32,
+    ) -> Result<Self> {
         let shape = oddeven_core::Handle::shape(logits).to_vec();
         let rows = shape.first().copied().unwrap_or(0).max(1);
         let grad = backend.zeros(&shape, "dlogits")?;
         let stats = backend.zeros(&[rows, 2], "row stats")?;
         let ops = vec![
-            backend.loss(output, logits, targets, &grad, &stats, 1.0 / rows as f32)?,
+            backend.loss(output, logits, targets, &grad, &stats, grad_scale)?,
             backend.reduce_metrics(&stats, metrics, loss_scale)?,
         ];
         Ok(LossStage { ops, grad, stats })

@@ -21,6 +21,7 @@ pub mod graph;
 pub mod layers;
 pub mod params;
 pub mod sizes;
+mod steps;
 pub mod train;
 pub mod transfer;
 

@@ -109,6 +109,16 @@ pub fn check_model(spec: &ModelSpec, max_tensor_bytes: u64) -> Result<()> {
     Ok(())
 }
 
+/// The most rows one training step may process on a device whose tensors may have
+/// `max_tensor_bytes` (every tensor of the step within that, and the step within 60 % of
+/// the host's memory).
+pub fn rows_per_step(spec: &ModelSpec, max_tensor_bytes: u64) -> usize {
+    let f = footprint(spec);
+    let fits_tensor = (max_tensor_bytes / f.largest.max(1)) as usize;
+    let fits_memory = (host_memory_bytes() / 10 * 6 / f.total.max(1)) as usize;
+    fits_tensor.min(fits_memory).max(1)
+}
+
 /// A training step over `rows` examples fits: every tensor of the step within the
 /// per-tensor limit and the step within the host's memory. The error says which batch
 /// size would fit.
@@ -119,11 +129,9 @@ pub fn check_batch(
     full_batch: bool,
 ) -> Result<()> {
     let f = footprint(spec);
-    let fits_tensor = (max_tensor_bytes / f.largest.max(1)) as usize;
-    let limit = host_memory_bytes() / 10 * 6;
-    let fits_memory = (limit / f.total.max(1)) as usize;
-    let fits = fits_tensor.min(fits_memory);
-    if rows <= fits {
+    let fits = rows_per_step(spec, max_tensor_bytes);
+    // A full batch runs in chunks that fit (see `crate::steps`).
+    if rows <= fits || full_batch {
         return Ok(());
     }
     let what = if full_batch {
@@ -143,29 +151,6 @@ pub fn check_batch(
             mib(f.largest * rows as u64),
             mib(f.total * rows as u64),
             fits.max(1)
-        ),
-    })
-}
-
-/// A data set of `rows` examples fits one tensor on the device (the training loop keeps
-/// it there and gathers batches from it).
-pub fn check_dataset(
-    spec: &ModelSpec,
-    rows: usize,
-    what: &str,
-    max_tensor_bytes: u64,
-) -> Result<()> {
-    let bytes = rows as u64 * spec.input.len() as u64 * F32;
-    if bytes <= max_tensor_bytes {
-        return Ok(());
-    }
-    Err(ModelError::Shape {
-        layer: format!("the {what} set"),
-        detail: format!(
-            "{rows} examples take {}, more than the {} one tensor may have on this device; use --limit {} or less",
-            mib(bytes),
-            mib(max_tensor_bytes),
-            max_tensor_bytes / (spec.input.len() as u64 * F32)
         ),
     })
 }

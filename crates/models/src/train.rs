@@ -14,9 +14,10 @@ use crate::config::{Progress, TrainConfig, TrainReport};
 use crate::data::DataRef;
 use crate::error::{invalid, Result};
 use crate::eval::{EvalResult, Evaluation};
-use crate::graph::{LossStage, Network, Optimizer};
+use crate::graph::{Network, Optimizer};
 use crate::params::Params;
 use crate::sizes;
+use crate::steps::Steps;
 
 /// The data of a run: train on `train`, report on `test`, stop early on `validation`.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +47,6 @@ pub fn check_run<B: Backend>(
     for (what, set) in sets {
         if let Some(set) = set {
             set.check(spec, what)?;
-            sizes::check_dataset(spec, set.rows(), what, max)?;
         }
     }
     if cfg.early_stopping.is_some() && data.validation.is_none() {
@@ -55,14 +55,6 @@ pub fn check_run<B: Backend>(
     let n = data.train.rows();
     let batch = cfg.batch_size.unwrap_or(n).min(n);
     sizes::check_batch(spec, batch, max, batch == n)
-}
-
-/// One batch shape's op list.
-struct Step<B: Backend> {
-    ops: Vec<B::Op>,
-    /// Batches of this shape per epoch, and the row of the permutation the first starts at.
-    count: usize,
-    first_row: usize,
 }
 
 /// Trains `params` in place on `train`, evaluating on `test` before and after.
@@ -94,59 +86,32 @@ pub fn train_run<B: Backend>(
     check_run(backend, &params.spec, data, cfg)?;
     let spec = params.spec.clone();
     let n = data.train.rows();
-    let (x_all, y_all) = data.train.upload(backend, &spec, "train")?;
-    let (x_test, y_test) = data.test.upload(backend, &spec, "test")?;
+    let train_data = data.train.upload_sharded(backend, &spec, "train")?;
+    let test_data = data.test.upload_sharded(backend, &spec, "test")?;
     let net = Network::upload(backend, params)?;
     let first_trained = cfg.first_trained_layer;
-    let opt = Optimizer::new(&net, first_trained)?;
+    let mut opt = Optimizer::new(&net, first_trained)?;
     let metrics = backend.zeros(&[cfg.epochs + 1, 2], "metrics")?;
-    let train_eval = Evaluation::new(&net, &x_all, &y_all)?;
-    let test_eval = Evaluation::new(&net, &x_test, &y_test)?;
+    let train_eval = Evaluation::new(&net, &train_data)?;
+    let test_eval = Evaluation::new(&net, &test_data)?;
     let val_eval = match data.validation {
-        Some(v) => {
-            let (xv, yv) = v.upload(backend, &spec, "validation")?;
-            Some(Evaluation::new(&net, &xv, &yv)?)
-        }
+        Some(v) => Some(Evaluation::new(
+            &net,
+            &v.upload_sharded(backend, &spec, "validation")?,
+        )?),
         None => None,
     };
-
-    // Full batch trains on the data set tensors directly; minibatches gather rows of a
-    // per-epoch permutation into batch tensors (a second op list for a smaller last batch).
     let batch = cfg.batch_size.unwrap_or(n).min(n);
-    let full_batch = batch == n;
-    let index = backend.index_zeros(&[n], "permutation")?;
-    let mut steps = Vec::new();
-    for (rows, count, first_row) in batch_shapes(n, batch) {
-        let mut ops = Vec::new();
-        let (x, y) = if full_batch {
-            (x_all.clone(), y_all.clone())
-        } else {
-            let x = backend.zeros(&spec.input.with_rows(rows), "batch x")?;
-            let y = backend.zeros(&[rows, spec.classes()], "batch y")?;
-            ops.push(backend.gather_rows(&x_all, &index, &x)?);
-            ops.push(backend.gather_rows(&y_all, &index, &y)?);
-            (x, y)
-        };
-        let fwd = net.forward(&x)?;
-        let loss = LossStage::new(
-            backend,
-            spec.output,
-            fwd.logits(),
-            &y,
-            &metrics,
-            1.0 / n as f32,
-        )?;
-        let bwd = net.backward(&fwd, &loss.grad, &opt.grads, first_trained)?;
-        ops.extend(fwd.ops);
-        ops.extend(loss.ops);
-        ops.extend(bwd);
-        steps.push(Step::<B> {
-            ops,
-            count,
-            first_row,
-        });
-    }
-    let adam_ops: Vec<&B::Op> = opt.ops.iter().collect();
+    let steps = Steps::build(&net, &mut opt, &train_data, batch, &metrics, first_trained)?;
+    let full_batch = steps.full_batch;
+    let programs: Vec<Vec<&B::Op>> = (0..steps
+        .launches
+        .iter()
+        .map(|l| l.program + 1)
+        .max()
+        .unwrap_or(0))
+        .map(|p| steps.ops(p))
+        .collect();
 
     let initial_test = test_eval.run(backend, false)?;
     let initial_train = if full_batch {
@@ -169,28 +134,25 @@ pub fn train_run<B: Backend>(
     let start = Instant::now();
     for epoch in 1..=cfg.epochs {
         let lr = cfg.lr_at(epoch);
-        if !full_batch {
+        if steps.shuffled {
             oddeven_data::shuffle(&mut permutation, &mut shuffler);
-            backend.write_indices(&index, &permutation)?;
+            backend.write_indices(&steps.index, &permutation)?;
         }
         // Full batch: step t's forward sees the weights after t−1 updates (slot epoch−1);
         // minibatch: slot epoch accumulates the epoch's running totals.
         let slot = if full_batch { epoch - 1 } else { epoch };
-        let mut first_batch = true;
-        for step in &steps {
-            let ops: Vec<&B::Op> = step.ops.iter().chain(adam_ops.iter().copied()).collect();
-            for b in 0..step.count {
+        for (i, launch) in steps.launches.iter().enumerate() {
+            let values = StepValues {
+                adam: cfg.adam,
+                lr,
+                adam_step: t + 1,
+                metrics_slot: slot,
+                accumulate_metrics: i > 0,
+                row_offset: launch.row_offset,
+            };
+            backend.run(&programs[launch.program], &values)?;
+            if launch.ends_batch {
                 t += 1;
-                let values = StepValues {
-                    adam: cfg.adam,
-                    lr,
-                    adam_step: t,
-                    metrics_slot: slot,
-                    accumulate_metrics: !first_batch,
-                    row_offset: step.first_row + b * batch,
-                };
-                first_batch = false;
-                backend.run(&ops, &values)?;
             }
         }
         epochs_run = epoch;
@@ -268,24 +230,9 @@ pub fn train_run<B: Backend>(
 pub fn evaluate<B: Backend>(backend: &B, params: &Params, data: DataRef<'_>) -> Result<EvalResult> {
     params.validate()?;
     sizes::check_model(&params.spec, backend.max_tensor_bytes())?;
-    sizes::check_dataset(
-        &params.spec,
-        data.rows(),
-        "evaluation",
-        backend.max_tensor_bytes(),
-    )?;
-    let (x, y) = data.upload(backend, &params.spec, "evaluation")?;
+    let data = data.upload_sharded(backend, &params.spec, "evaluation")?;
     let net = Network::upload(backend, params)?;
-    Evaluation::new(&net, &x, &y)?.run(backend, true)
-}
-
-/// (rows per batch, number of such batches, first row): the full batches, then the rest.
-fn batch_shapes(n: usize, batch: usize) -> Vec<(usize, usize, usize)> {
-    let mut shapes = vec![(batch, n / batch, 0)];
-    if !n.is_multiple_of(batch) {
-        shapes.push((n % batch, 1, (n / batch) * batch));
-    }
-    shapes
+    Evaluation::new(&net, &data)?.run(backend, true)
 }
 
 /// Loss history (one per epoch run) and accuracy history without its final entry.

@@ -70,6 +70,11 @@ pub fn relu_backward(grad: &[f32], y: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// out + x, as `add_assign`.
+pub fn add_assign(out: &[f32], x: &[f32]) -> Vec<f32> {
+    out.iter().zip(x).map(|(o, x)| o + x).collect()
+}
+
 /// 1/(1+e^−x), as `sigmoid_forward`.
 pub fn sigmoid(x: &[f32]) -> Vec<f32> {
     x.iter().map(|&v| sigmoid_one(v as f64) as f32).collect()
@@ -204,14 +209,16 @@ pub fn adam_step(
     }
 }
 
-/// out[i, :] = src[index[i], :], as `gather_rows` (pass the slice of `index` it reads).
-pub fn gather_rows(src: &[f32], cols: usize, index: &[u32]) -> Vec<f32> {
-    index
-        .iter()
-        .flat_map(|&r| {
-            src[r as usize * cols..(r as usize + 1) * cols]
-                .iter()
-                .copied()
-        })
-        .collect()
+/// out[i, :] = src[index[i] − first_row, :] for the rows whose index lies in
+/// `first_row..first_row + src rows`, other rows untouched, as `gather_rows` (pass the slice
+/// of `index` it reads).
+pub fn gather_rows(src: &[f32], cols: usize, index: &[u32], first_row: usize, out: &mut [f32]) {
+    let src_rows = src.len() / cols.max(1);
+    for (i, &global) in index.iter().enumerate() {
+        let global = global as usize;
+        if global >= first_row && global - first_row < src_rows {
+            let r = global - first_row;
+            out[i * cols..(i + 1) * cols].copy_from_slice(&src[r * cols..(r + 1) * cols]);
+        }
+    }
 }

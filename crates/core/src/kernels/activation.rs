@@ -1,5 +1,6 @@
 //! Elementwise activations: `shaders/activation.wgsl` ↔ [`crate::cpu::relu`],
-//! [`crate::cpu::relu_backward`], [`crate::cpu::sigmoid`]. Tests: `tests/elementwise.rs`.
+//! [`crate::cpu::relu_backward`], [`crate::cpu::sigmoid`], [`crate::cpu::add_assign`].
+//! Tests: `tests/elementwise.rs`.
 
 use super::{build, groups_1d, shape_err, Dispatch};
 use crate::error::Result;
@@ -59,4 +60,10 @@ pub fn relu_backward(
 pub fn sigmoid(gpu: &Gpu, x: &Tensor, out: &Tensor) -> Result<Dispatch> {
     same_len("sigmoid", &[x, out])?;
     elementwise(gpu, "sigmoid_forward", x, None, out)
+}
+
+/// out += x (equal lengths).
+pub fn add_assign(gpu: &Gpu, out: &Tensor, x: &Tensor) -> Result<Dispatch> {
+    same_len("add_assign", &[x, out])?;
+    elementwise(gpu, "add_assign", x, None, out)
 }

@@ -122,11 +122,19 @@ pub fn confusion(
     )
 }
 
-/// out[i, …] = src[index[row_offset + i], …] over the first axis (an example of any
-/// shape is one row), `row_offset` from the per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]), checked
-/// against the index length before every run.
-pub fn gather_rows(gpu: &Gpu, src: &Tensor, index: &U32Array, out: &Tensor) -> Result<Dispatch> {
-    let (_, cols) = split_first_axis(src.shape());
+/// out[i, …] = src[index[row_offset + i] − first_row, …] over the first axis (an example
+/// of any shape is one row) for the rows whose index lies in `first_row..first_row +
+/// src rows`; other rows of `out` are left as they are (another shard writes them).
+/// `row_offset` comes from the per-step values ([`crate::kernels::run_step`],
+/// [`Gpu::submit_with_step`]) and is checked against the index length before every run.
+pub fn gather_rows(
+    gpu: &Gpu,
+    src: &Tensor,
+    index: &U32Array,
+    out: &Tensor,
+    first_row: usize,
+) -> Result<Dispatch> {
+    let (src_rows, cols) = split_first_axis(src.shape());
     let (rows, out_cols) = split_first_axis(out.shape());
     if out_cols != cols || rows > index.len() {
         return Err(shape_err(
@@ -142,8 +150,8 @@ pub fn gather_rows(gpu: &Gpu, src: &Tensor, index: &U32Array, out: &Tensor) -> R
     let params = [
         to_u32("gather_rows", "rows", rows)?,
         to_u32("gather_rows", "cols", cols)?,
-        0,
-        0,
+        to_u32("gather_rows", "first_row", first_row)?,
+        to_u32("gather_rows", "source rows", src_rows)?,
     ];
     let pipeline = gpu.pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &[])?;
     build(
