@@ -34,6 +34,13 @@ pub enum Command {
         /// A run directory written by `oddeven train`.
         dir: PathBuf,
     },
+    /// Evaluate a checkpoint: accuracy, loss and confusion matrix (printed, and as
+    /// SVG/PNG), by default on the held-out test examples of its own digit set.
+    Eval(EvalArgs),
+    /// Class probabilities for images (PNG/JPEG of any size or colour, converted to 28×28
+    /// grayscale; MNIST-style input is a white digit on a black background, and is not
+    /// inverted for you) or IDX image files, from a checkpoint.
+    Predict(PredictArgs),
     /// Download a data set's four IDX files (sha256-verified) if they are missing.
     #[command(alias = "fetch-mnist")]
     Fetch {
@@ -44,6 +51,50 @@ pub enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A checkpoint written by `oddeven train` (<run>.safetensors).
+    pub checkpoint: PathBuf,
+    /// Evaluate on these digits instead of the checkpoint's own (same count; class i is
+    /// the i-th smallest digit).
+    #[arg(long, value_parser = parse_digits)]
+    pub digits: Option<DigitSet>,
+    /// Use every example of the digit set, not only the held-out test split that training
+    /// did not see (the split is redrawn from the checkpoint's seed, limit and
+    /// stratification).
+    #[arg(long)]
+    pub all: bool,
+    /// The data set's directory [default: the checkpoint's data set: $ODDEVEN_DATA or
+    /// data/mnist for MNIST, data/fashion-mnist for Fashion-MNIST].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Where to write confusion-<checkpoint>-eval.svg/png.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceChoice>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A checkpoint written by `oddeven train` (<run>.safetensors).
+    pub checkpoint: PathBuf,
+    /// PNG or JPEG images (any size or colour), or IDX image files (plain or .gz).
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    /// Print one JSON array: {"file", "predicted", "probabilities": {digit: p}} per image
+    /// (IDX images are "file#index").
+    #[arg(long)]
+    pub json: bool,
+    /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
+    #[arg(long, value_enum)]
+    pub device: Option<DeviceChoice>,
 }
 
 /// The study's runs, by name.

@@ -74,6 +74,8 @@ pub fn run_plan<B: Backend>(
                 digits: run.digits.digits().to_vec(),
                 seed,
                 dataset: checked.data.side(run.side).label.clone(),
+                stratify: settings.stratify,
+                limit: checked.limit,
             };
             checkpoint::save(&out.join(&file), &params, &info)?;
             summary.runs.push(summarize::run(

@@ -9,6 +9,7 @@ mod plan;
 mod prepare;
 mod progress;
 mod summarize;
+mod use_model;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train(&args),
         Command::Devices => devices(),
+        Command::Eval(args) => use_model::eval(&args, device_choice(args.device)?),
+        Command::Predict(args) => use_model::predict_cmd(&args, device_choice(args.device)?),
         Command::Report { dir } => {
             let written = oddeven_report::render_dir(&dir)
                 .with_context(|| format!("re-rendering {}", dir.display()))?;

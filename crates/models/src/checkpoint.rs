@@ -27,6 +27,10 @@ pub struct CheckpointInfo {
     pub seed: u64,
     /// The data set it was trained on (`mnist`, `fashion-mnist`, …); empty if unknown.
     pub dataset: String,
+    /// How the training split was drawn (with `seed`), so evaluation can take the same
+    /// held-out examples: stratified or not, and the per-set limit.
+    pub stratify: bool,
+    pub limit: Option<usize>,
 }
 
 fn err(path: &Path, detail: impl Into<String>) -> ModelError {
@@ -84,6 +88,11 @@ pub fn to_bytes(params: &Params, info: &CheckpointInfo) -> Result<Vec<u8>> {
         ("digits", digits.join(",")),
         ("dataset", info.dataset.clone()),
         ("seed", info.seed.to_string()),
+        ("split_stratify", info.stratify.to_string()),
+        (
+            "split_limit",
+            info.limit.map_or(String::new(), |l| l.to_string()),
+        ),
     ]);
     let mut tensors = named_tensors(params);
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
@@ -225,10 +234,14 @@ pub fn load(path: &Path) -> Result<(Params, CheckpointInfo)> {
         .unwrap_or_default();
     let seed = meta.get("seed").and_then(|s| s.parse().ok()).unwrap_or(0);
     let dataset = meta.get("dataset").cloned().unwrap_or_default();
+    let stratify = meta.get("split_stratify").is_some_and(|s| s == "true");
+    let limit = meta.get("split_limit").and_then(|s| s.parse().ok());
     let info = CheckpointInfo {
         digits,
         seed,
         dataset,
+        stratify,
+        limit,
     };
     Ok((Params { spec, layers }, info))
 }

@@ -18,6 +18,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod graph;
+pub mod infer;
 pub mod layers;
 pub mod params;
 pub mod sizes;
@@ -30,6 +31,7 @@ pub use config::{ConfigField, EarlyStopping, Progress, Schedule, TrainConfig, Tr
 pub use data::DataRef;
 pub use error::{ModelError, Result};
 pub use eval::EvalResult;
+pub use infer::predict;
 pub use layers::{Layer, LayerSpec, Shape};
 /// The output layer and loss, shared with the kernels.
 pub use oddeven_core::kernels::loss::OutputKind;

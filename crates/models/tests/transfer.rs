@@ -195,6 +195,8 @@ fn checkpoints_round_trip_byte_identical_and_refuse_other_networks() {
         digits: vec![1, 3, 5, 7, 9],
         seed: 4,
         dataset: "mnist".into(),
+        stratify: true,
+        limit: Some(1000),
     };
     for spec in [
         mlp(5),
