@@ -20,7 +20,7 @@ pub fn predict<B: Backend>(
     let spec = &params.spec;
     sizes::check_model(spec, backend.max_tensor_bytes())?;
     let per = spec.input.len();
-    if features.is_empty() || features.len() % per != 0 {
+    if features.is_empty() || !features.len().is_multiple_of(per) {
         return Err(invalid(
             "examples",
             format!(
