@@ -20,7 +20,7 @@ struct Step {
     _pad2: u32,
 }
 
-@group(0) @binding(0) var<uniform> h: Step;
+@group(1) @binding(0) var<uniform> h: Step;
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;

@@ -32,7 +32,7 @@ struct Step {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
 @group(0) @binding(2) var<storage, read_write> metrics: array<f32>;
-@group(0) @binding(3) var<uniform> step: Step;
+@group(1) @binding(0) var<uniform> step: Step;
 
 var<workgroup> part_loss: array<f32, 256>;
 var<workgroup> part_correct: array<f32, 256>;

@@ -228,6 +228,10 @@ pub struct TrainArgs {
     /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
+    /// No progress while training: nothing is read back from the device until a run
+    /// ends (the final line per run is still printed).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// The transfer modes of `--transfer-mode`.

@@ -56,7 +56,7 @@ pub fn run_plan<B: Backend>(
             let (params, first_trained) = initial_params(checked, run, spec, seed, &done)?;
             let cfg = settings.train_config(seed, first_trained);
             let mut params = params;
-            let progress = RunProgress::new(&run.name, cfg.epochs);
+            let progress = RunProgress::new(&run.name, cfg.epochs, settings.quiet);
             let report = train_run(backend, &mut params, &examples.data(), &cfg, &mut |p| {
                 progress.update(p)
             })

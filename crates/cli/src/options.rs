@@ -26,6 +26,8 @@ pub struct Settings {
     pub output: OutputKind,
     pub seeds: Vec<u64>,
     pub threshold: f64,
+    /// No progress lines (and no readbacks during training).
+    pub quiet: bool,
 }
 
 /// The flag a configuration field comes from.
@@ -89,6 +91,7 @@ impl Settings {
             output: args.output,
             seeds: (0..args.seeds as u64).map(|i| args.seed + i).collect(),
             threshold: args.threshold,
+            quiet: args.quiet,
         };
         settings.check(args)?;
         Ok(settings)
@@ -168,7 +171,7 @@ impl Settings {
             eval_every: self.eval_every,
             seed,
             first_trained_layer,
-            report_every: (self.epochs / 30).max(1),
+            progress_interval: (!self.quiet).then(|| std::time::Duration::from_millis(500)),
             ..TrainConfig::default()
         };
         cfg.adam.lr = self.lr as f32;

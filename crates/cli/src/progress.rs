@@ -12,8 +12,9 @@ pub struct RunProgress {
 }
 
 impl RunProgress {
-    pub fn new(name: &str, epochs: usize) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    /// `quiet`: no bar (training reads nothing back, so there would be nothing to show).
+    pub fn new(name: &str, epochs: usize, quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(epochs as u64);
             let style = ProgressStyle::with_template(
                 "{prefix:>22} [{bar:30}] {pos}/{len} epochs  {msg}  ETA {eta}",

@@ -184,10 +184,11 @@ pub trait Backend {
     /// Runs `ops` in order with `step`'s values. May return before the work finishes
     /// (reads wait for it); runs are executed in the order they were given.
     fn run(&self, ops: &[&Self::Op], step: &StepValues) -> Result<()>;
-    /// Runs `ops` once per entry of `steps`, in order: what a loop of [`Backend::run`]
-    /// does, for backends that can record many steps at once.
-    fn run_steps(&self, ops: &[&Self::Op], steps: &[StepValues]) -> Result<()> {
-        steps.iter().try_for_each(|s| self.run(ops, s))
+    /// Runs every launch (an op list and its step values) in order: what a loop of
+    /// [`Backend::run`] does, for backends that can record many steps at once (the wgpu
+    /// backend puts them in one submission).
+    fn run_steps(&self, launches: &[(&[&Self::Op], StepValues)]) -> Result<()> {
+        launches.iter().try_for_each(|(ops, s)| self.run(ops, s))
     }
     /// Blocks until everything run so far has finished.
     fn sync(&self) -> Result<()>;

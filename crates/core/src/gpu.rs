@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{CoreError, Result};
 use crate::step::StepValues;
+use crate::step_table::StepTable;
 use crate::tensor::{GpuArray, Staging, Tensor};
 
 /// Environment variable that selects the adapter when no flag does.
@@ -185,10 +186,10 @@ struct GpuInner {
     summary: AdapterSummary,
     pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
-    /// The per-step uniform ([`StepValues`]) every step-dependent kernel binds.
-    step: wgpu::Buffer,
-    /// Held from writing the step uniform to submitting the work that reads it, so
-    /// threads sharing this device never see each other's step values.
+    /// The per-step values ([`StepValues`]) every step-dependent kernel binds.
+    steps: StepTable,
+    /// Held from writing the step table to submitting the work that reads it, so threads
+    /// sharing this device never see each other's step values.
     step_lock: Mutex<()>,
     /// Reused for readbacks, so periodic progress reads allocate nothing.
     staging: Mutex<Option<Staging>>,
@@ -248,12 +249,7 @@ impl Gpu {
                 message: e.to_string(),
             }
         })?;
-        let step = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("step values"),
-            size: std::mem::size_of::<[u32; 12]>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let steps = StepTable::new(&device);
         let gpu = Gpu {
             inner: Arc::new(GpuInner {
                 adapter,
@@ -262,13 +258,12 @@ impl Gpu {
                 summary,
                 pipelines: Mutex::new(HashMap::new()),
                 modules: Mutex::new(HashMap::new()),
-                step,
+                steps,
                 step_lock: Mutex::new(()),
                 staging: Mutex::new(None),
                 scratch: Mutex::new(HashMap::new()),
             }),
         };
-        gpu.submit_with_step(gpu.encoder("init"), &StepValues::default());
         Ok(gpu)
     }
 
@@ -305,23 +300,7 @@ impl Gpu {
         if let Some(p) = lock(&self.inner.pipelines).get(&key) {
             return Ok(p.clone());
         }
-        let module = {
-            let mut modules = lock(&self.inner.modules);
-            match modules.get(file) {
-                Some(m) => m.clone(),
-                None => {
-                    let m = self.checked(file, || {
-                        let desc = wgpu::ShaderModuleDescriptor {
-                            label: Some(file),
-                            source: wgpu::ShaderSource::Wgsl(source.into()),
-                        };
-                        self.device().create_shader_module(desc)
-                    })?;
-                    modules.insert(file, m.clone());
-                    m
-                }
-            }
-        };
+        let module = self.module(file, source)?;
         let pipeline = self.checked(&key, || {
             self.device()
                 .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -338,6 +317,68 @@ impl Gpu {
         })?;
         lock(&self.inner.pipelines).insert(key, pipeline.clone());
         Ok(pipeline)
+    }
+
+    /// A compute pipeline whose group 0 has the `group0` layout and whose group 1 is the
+    /// step table (a dynamic uniform offset per step); built once.
+    pub(crate) fn stepped_pipeline(
+        &self,
+        file: &'static str,
+        source: &'static str,
+        entry: &str,
+        group0: &[wgpu::BindGroupLayoutEntry],
+    ) -> Result<wgpu::ComputePipeline> {
+        let key = format!("{file}:{entry}:stepped");
+        if let Some(p) = lock(&self.inner.pipelines).get(&key) {
+            return Ok(p.clone());
+        }
+        let module = self.module(file, source)?;
+        let pipeline = self.checked(&key, || {
+            let g0 = self
+                .device()
+                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(&key),
+                    entries: group0,
+                });
+            let layout = self
+                .device()
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(&key),
+                    bind_group_layouts: &[Some(&g0), Some(&self.inner.steps.layout)],
+                    immediate_size: 0,
+                });
+            self.device()
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&key),
+                    layout: Some(&layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: &[],
+                        zero_initialize_workgroup_memory: false,
+                    },
+                    cache: None,
+                })
+        })?;
+        lock(&self.inner.pipelines).insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// The compiled module of a shader file, built once.
+    fn module(&self, file: &'static str, source: &'static str) -> Result<wgpu::ShaderModule> {
+        let mut modules = lock(&self.inner.modules);
+        if let Some(m) = modules.get(file) {
+            return Ok(m.clone());
+        }
+        let m = self.checked(file, || {
+            let desc = wgpu::ShaderModuleDescriptor {
+                label: Some(file),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            };
+            self.device().create_shader_module(desc)
+        })?;
+        modules.insert(file, m.clone());
+        Ok(m)
     }
 
     /// Runs `f` inside a validation error scope so a mistake becomes a `CoreError`
@@ -379,25 +420,25 @@ impl Gpu {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
     }
 
-    /// The per-step uniform buffer that step-dependent kernels bind.
-    pub(crate) fn step_buffer(&self) -> &wgpu::Buffer {
-        &self.inner.step
+    /// The step table that step-dependent kernels bind as group 1.
+    pub(crate) fn step_table(&self) -> &StepTable {
+        &self.inner.steps
     }
 
-    /// Submits `encoder` with `step` as the values its step-dependent kernels read.
-    pub fn submit_with_step(
+    /// Submits the work `record` puts into a fresh encoder, with `steps` (at most
+    /// [`crate::step_table::STEPS_PER_SUBMISSION`]) as the table entries its
+    /// step-dependent kernels read (entry i at [`StepTable::offset`]`(i)`).
+    pub(crate) fn submit_with_steps(
         &self,
-        encoder: wgpu::CommandEncoder,
-        step: &StepValues,
+        steps: &[StepValues],
+        record: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> wgpu::SubmissionIndex {
+        let mut encoder = self.encoder("steps");
+        record(&mut encoder);
         let _guard = lock(&self.inner.step_lock);
         // Queue writes land before the next submission, and the lock keeps another
         // thread's write from slipping in between.
-        self.queue().write_buffer(
-            &self.inner.step,
-            0,
-            bytemuck::cast_slice(&step.to_uniform()),
-        );
+        self.inner.steps.write(self.queue(), steps);
         self.submit(encoder)
     }
 

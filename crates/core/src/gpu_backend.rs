@@ -10,6 +10,7 @@ use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::MatmulSpec;
 use crate::kernels::{activation, adam, conv, loss, matmul, pool, reduce, Dispatch};
 use crate::step::StepValues;
+use crate::step_table::STEPS_PER_SUBMISSION;
 use crate::tensor::{GpuArray, Tensor, U32Array};
 
 /// An op of the wgpu backend.
@@ -186,33 +187,54 @@ impl Backend for Gpu {
     }
 
     fn run(&self, ops: &[&GpuOp], step: &StepValues) -> Result<()> {
-        for op in ops {
-            if let GpuOp::Kernel(d) = op {
-                d.check_step(step)?;
+        self.run_steps(&[(ops, *step)])
+    }
+
+    /// Every launch of a chunk of up to [`STEPS_PER_SUBMISSION`] goes into one command
+    /// encoder — one compute pass, broken only where a buffer is cleared — with its step
+    /// values as one table entry, and one submission.
+    fn run_steps(&self, launches: &[(&[&GpuOp], StepValues)]) -> Result<()> {
+        for chunk in launches.chunks(STEPS_PER_SUBMISSION) {
+            for (ops, step) in chunk {
+                for op in ops.iter() {
+                    if let GpuOp::Kernel(d) = op {
+                        d.check_step(step)?;
+                    }
+                }
             }
+            let table = self.step_table();
+            let flat: Vec<(u32, &GpuOp)> = chunk
+                .iter()
+                .enumerate()
+                .flat_map(|(i, (ops, _))| ops.iter().map(move |op| (table.offset(i), *op)))
+                .collect();
+            let steps: Vec<StepValues> = chunk.iter().map(|(_, s)| *s).collect();
+            self.submit_with_steps(&steps, |encoder| record(encoder, &flat));
         }
-        let mut encoder = self.encoder("run");
-        let mut i = 0;
-        while i < ops.len() {
-            if let GpuOp::Clear(buffer) = ops[i] {
-                encoder.clear_buffer(buffer, 0, None);
-                i += 1;
-                continue;
-            }
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("oddeven"),
-                timestamp_writes: None,
-            });
-            while let Some(GpuOp::Kernel(d)) = ops.get(i) {
-                d.record(&mut pass);
-                i += 1;
-            }
-        }
-        self.submit_with_step(encoder, step);
         Ok(())
     }
 
     fn sync(&self) -> Result<()> {
         self.wait()
+    }
+}
+
+/// Records `(step offset, op)` pairs in order: kernels into compute passes, clears between.
+fn record(encoder: &mut wgpu::CommandEncoder, ops: &[(u32, &GpuOp)]) {
+    let mut i = 0;
+    while i < ops.len() {
+        if let (_, GpuOp::Clear(buffer)) = ops[i] {
+            encoder.clear_buffer(buffer, 0, None);
+            i += 1;
+            continue;
+        }
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("oddeven"),
+            timestamp_writes: None,
+        });
+        while let Some((offset, GpuOp::Kernel(d))) = ops.get(i) {
+            d.record(&mut pass, *offset);
+            i += 1;
+        }
     }
 }

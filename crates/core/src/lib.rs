@@ -15,6 +15,7 @@ pub mod gpu_backend;
 pub mod kernels;
 pub mod reference;
 pub mod step;
+pub mod step_table;
 pub mod tensor;
 pub mod testing;
 

@@ -62,8 +62,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Layers before this index of the layer list are frozen: no gradients, no Adam state.
     pub first_trained_layer: usize,
-    /// Read metrics back for progress every this many epochs.
-    pub report_every: usize,
+    /// Read metrics back for progress about this often (wall time; the interval in epochs
+    /// is re-estimated at each reading). None: no readback until the run ends.
+    pub progress_interval: Option<std::time::Duration>,
     /// Evaluate on the test set every this many epochs (a sync each time).
     pub eval_every: Option<usize>,
 }
@@ -78,7 +79,7 @@ impl Default for TrainConfig {
             early_stopping: None,
             seed: 42,
             first_trained_layer: 0,
-            report_every: 10,
+            progress_interval: Some(std::time::Duration::from_millis(500)),
             eval_every: None,
         }
     }
@@ -137,7 +138,7 @@ impl TrainConfig {
     }
 }
 
-/// Progress of a run, passed to the caller's callback every `report_every` epochs.
+/// Progress of a run, passed to the caller's callback about every `progress_interval`.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
     pub epoch: usize,

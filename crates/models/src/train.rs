@@ -131,10 +131,28 @@ pub fn train_run<B: Backend>(
         test_history.push((0, initial_test.accuracy));
     }
     let mut eval_seconds = 0.0;
+    // Launches wait here until something needs their results: a full-batch epoch is one
+    // launch, so every epoch between two progress readbacks goes in one submission; a
+    // minibatch epoch is one submission (its permutation is written between epochs).
+    let mut pending: Vec<(usize, StepValues)> = Vec::new();
+    let flush = |pending: &mut Vec<(usize, StepValues)>| -> Result<()> {
+        let launches: Vec<(&[&B::Op], StepValues)> = pending
+            .iter()
+            .map(|&(p, v)| (programs[p].as_slice(), v))
+            .collect();
+        backend.run_steps(&launches)?;
+        pending.clear();
+        Ok(())
+    };
+    // Progress is read every `interval` epochs, re-estimated at each reading so that
+    // readings come about every `cfg.progress_interval` of wall time.
+    let mut interval = 1usize;
+    let mut last_reading = (0usize, Instant::now());
     let start = Instant::now();
     for epoch in 1..=cfg.epochs {
         let lr = cfg.lr_at(epoch);
         if steps.shuffled {
+            flush(&mut pending)?;
             oddeven_data::shuffle(&mut permutation, &mut shuffler);
             backend.write_indices(&steps.index, &permutation)?;
         }
@@ -150,7 +168,7 @@ pub fn train_run<B: Backend>(
                 accumulate_metrics: i > 0,
                 row_offset: launch.row_offset,
             };
-            backend.run(&programs[launch.program], &values)?;
+            pending.push((launch.program, values));
             if launch.ends_batch {
                 t += 1;
             }
@@ -160,12 +178,14 @@ pub fn train_run<B: Backend>(
             .eval_every
             .is_some_and(|n| epoch % n == 0 || epoch == cfg.epochs)
         {
+            flush(&mut pending)?;
             // Time spent evaluating is not training time.
             let t0 = Instant::now();
             test_history.push((epoch, test_eval.run(backend, false)?.accuracy));
             eval_seconds += t0.elapsed().as_secs_f64();
         }
         if let (Some(stop), Some(val_eval)) = (cfg.early_stopping, &val_eval) {
+            flush(&mut pending)?;
             let val = val_eval.run(backend, false)?;
             if val.loss < best_val {
                 best_val = val.loss;
@@ -177,8 +197,14 @@ pub fn train_run<B: Backend>(
                 }
             }
         }
-        if epoch % cfg.report_every.max(1) == 0 || epoch == cfg.epochs {
+        let due = epoch - last_reading.0 >= interval || epoch == cfg.epochs;
+        if let (true, Some(every)) = (due, cfg.progress_interval) {
+            flush(&mut pending)?;
             let m = backend.read(&metrics)?;
+            let now = Instant::now();
+            let per_epoch = (now - last_reading.1).as_secs_f64() / (epoch - last_reading.0) as f64;
+            interval = ((every.as_secs_f64() / per_epoch.max(1e-9)).ceil() as usize).max(1);
+            last_reading = (epoch, now);
             progress(&Progress {
                 epoch,
                 epochs: cfg.epochs,
@@ -188,6 +214,7 @@ pub fn train_run<B: Backend>(
             });
         }
     }
+    flush(&mut pending)?;
     backend.sync()?;
     let train_seconds = start.elapsed().as_secs_f64() - eval_seconds;
 

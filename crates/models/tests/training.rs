@@ -19,14 +19,14 @@ fn mlp_learns_odd_digits() {
         epochs: 30,
         ..TrainConfig::default()
     };
-    let mut calls = 0;
+    let mut epochs = Vec::new();
     let r = train(
         &gpu,
         &mut params,
         data_ref(&split.train),
         data_ref(&split.test),
         &cfg,
-        &mut |_| calls += 1,
+        &mut |p| epochs.push(p.epoch),
     )
     .unwrap();
     assert!(r.test_accuracy >= 0.9, "test accuracy {}", r.test_accuracy);
@@ -48,7 +48,9 @@ fn mlp_learns_odd_digits() {
         r.loss_history
     );
     assert!(r.final_loss < r.loss_history[0]);
-    assert_eq!(calls, 3, "progress every 10 epochs");
+    // Progress comes about every 0.5 s of training, and always after the last epoch.
+    assert_eq!(epochs.last(), Some(&30), "{epochs:?}");
+    assert!(epochs.windows(2).all(|w| w[0] < w[1]), "{epochs:?}");
     let total: u64 = r.test_confusion.iter().flatten().sum();
     assert_eq!(total as usize, split.test.len());
     let diagonal: u64 = (0..5).map(|i| r.test_confusion[i][i]).sum();
@@ -149,6 +151,47 @@ fn spec_string_model_learns() {
     );
 }
 
+/// Without a progress interval nothing is read back until the run ends, and the result
+/// is the same as with progress readings in between.
+#[test]
+fn quiet_runs_read_back_once_and_give_the_same_result() {
+    let Some(gpu) = gpu() else { return };
+    let split = subset("even", 500, 8);
+    let spec = Architecture::mlp(32)
+        .resolve(MNIST_INPUT, 5, OutputKind::Softmax)
+        .unwrap();
+    for batch in [None, Some(64)] {
+        let run = |interval: Option<std::time::Duration>| {
+            let mut params = Params::init(spec.clone(), 8).unwrap();
+            let cfg = TrainConfig {
+                epochs: 6,
+                batch_size: batch,
+                progress_interval: interval,
+                ..TrainConfig::default()
+            };
+            let mut calls = 0;
+            let r = train(
+                &gpu,
+                &mut params,
+                data_ref(&split.train),
+                data_ref(&split.test),
+                &cfg,
+                &mut |_| calls += 1,
+            )
+            .unwrap();
+            (r.loss_history, r.train_accuracy_history, params, calls)
+        };
+        let (quiet, chatty) = (run(None), run(Some(std::time::Duration::ZERO)));
+        assert_eq!(quiet.3, 0, "no progress when quiet");
+        assert_eq!(chatty.3, 6, "a zero interval reads after every epoch");
+        assert_eq!(
+            (quiet.0, quiet.1, quiet.2),
+            (chatty.0, chatty.1, chatty.2),
+            "batch {batch:?}"
+        );
+    }
+}
+
 #[test]
 fn same_seed_same_history() {
     let Some(gpu) = gpu() else { return };
@@ -195,7 +238,6 @@ fn minibatch_cosine_and_early_stopping() {
         batch_size: Some(64),
         schedule: Schedule::Cosine,
         early_stopping: Some(EarlyStopping { patience: 2 }),
-        report_every: 1,
         ..TrainConfig::default()
     };
     cfg.adam.lr = 0.001;

@@ -1,7 +1,7 @@
 //! Adam update in place: `shaders/adam.wgsl` ↔ [`crate::cpu::adam_step`].
 //! Tests: `tests/adam.rs`.
 
-use super::{build, groups_1d, shape_err, Dispatch};
+use super::{build_stepped, groups_1d, layout, shape_err, Dispatch, Slot};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::tensor::Tensor;
@@ -40,7 +40,7 @@ pub fn hyper_values(cfg: &AdamConfig, lr: f32, t: u64) -> [f32; 8] {
 }
 
 /// One Adam step over `param` using `grad` and the moment buffers `m`, `v`; the learning
-/// rate, constants and step counter come from the per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]).
+/// rate, constants and step counter come from the per-step values ([`crate::kernels::run_step`], [`crate::Backend::run_steps`]).
 pub fn adam(gpu: &Gpu, param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor) -> Result<Dispatch> {
     let n = param.len();
     if grad.len() != n || m.len() != n || v.len() != n {
@@ -55,14 +55,19 @@ pub fn adam(gpu: &Gpu, param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor) ->
             ),
         ));
     }
-    let pipeline = gpu.pipeline("adam.wgsl", SRC, "adam_step", &[])?;
-    build(
+    let group0 = layout(&[
+        (1, Slot::ReadWrite),
+        (2, Slot::Read),
+        (3, Slot::ReadWrite),
+        (4, Slot::ReadWrite),
+    ]);
+    let pipeline = gpu.stepped_pipeline("adam.wgsl", SRC, "adam_step", &group0)?;
+    build_stepped(
         gpu,
         format!("adam {:?}", param.shape()),
         pipeline,
         None,
         &[
-            (0, gpu.step_buffer().as_entire_binding()),
             (1, param.binding()),
             (2, grad.binding()),
             (3, m.binding()),

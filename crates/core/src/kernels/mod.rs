@@ -34,6 +34,8 @@ pub struct Dispatch {
     then: Vec<Dispatch>,
     // What the per-step values must satisfy for this launch to stay in bounds.
     bounds: StepBounds,
+    // The step table's bind group (group 1), for kernels that read per-step values.
+    stepped: Option<wgpu::BindGroup>,
 }
 
 /// Limits on the per-step values ([`crate::StepValues`]) a launch reads, checked before
@@ -47,15 +49,19 @@ pub struct StepBounds {
 }
 
 impl Dispatch {
-    /// Records this launch into `pass`.
-    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+    /// Records this launch into `pass`; step-dependent kernels read the step table entry
+    /// at byte offset `step_offset` (see [`crate::step_table::StepTable::offset`]).
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>, step_offset: u32) {
         if !self.groups.contains(&0) {
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
+            if let Some(steps) = &self.stepped {
+                pass.set_bind_group(1, steps, &[step_offset]);
+            }
             pass.dispatch_workgroups(self.groups[0], self.groups[1], self.groups[2]);
         }
         for next in &self.then {
-            next.record(pass);
+            next.record(pass, step_offset);
         }
     }
 
@@ -108,14 +114,15 @@ impl Dispatch {
     }
 }
 
-/// Records `dispatches` in order into one compute pass of `encoder`.
+/// Records `dispatches` in order into one compute pass of `encoder`, reading step table
+/// entry 0.
 pub fn record_all(encoder: &mut wgpu::CommandEncoder, dispatches: &[&Dispatch]) {
     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
         label: Some("oddeven"),
         timestamp_writes: None,
     });
     for d in dispatches {
-        d.record(&mut pass);
+        d.record(&mut pass, 0);
     }
 }
 
@@ -130,9 +137,9 @@ pub fn run_step(gpu: &Gpu, dispatches: &[&Dispatch], step: &crate::StepValues) -
     for d in dispatches {
         d.check_step(step)?;
     }
-    let mut encoder = gpu.encoder("run");
-    record_all(&mut encoder, dispatches);
-    gpu.submit_with_step(encoder, step);
+    gpu.submit_with_steps(std::slice::from_ref(step), |encoder| {
+        record_all(encoder, dispatches)
+    });
     gpu.wait()
 }
 
@@ -184,7 +191,50 @@ pub(crate) fn build(
         _uniform: uniform_buffer,
         then: Vec::new(),
         bounds: StepBounds::default(),
+        stepped: None,
     })
+}
+
+/// [`build`] for a pipeline from [`Gpu::stepped_pipeline`]: group 1 is the step table.
+pub(crate) fn build_stepped(
+    gpu: &Gpu,
+    label: String,
+    pipeline: wgpu::ComputePipeline,
+    uniform: Option<&[u8]>,
+    bindings: &[(u32, wgpu::BindingResource<'_>)],
+    groups: [u32; 3],
+) -> Result<Dispatch> {
+    let mut d = build(gpu, label, pipeline, uniform, bindings, groups)?;
+    d.stepped = Some(gpu.step_table().group.clone());
+    Ok(d)
+}
+
+/// How a binding of a stepped pipeline's group 0 is used.
+pub(crate) enum Slot {
+    Uniform,
+    Read,
+    ReadWrite,
+}
+
+/// Layout entries of a stepped pipeline's group 0, by binding.
+pub(crate) fn layout(slots: &[(u32, Slot)]) -> Vec<wgpu::BindGroupLayoutEntry> {
+    slots
+        .iter()
+        .map(|(binding, slot)| wgpu::BindGroupLayoutEntry {
+            binding: *binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match slot {
+                    Slot::Uniform => wgpu::BufferBindingType::Uniform,
+                    Slot::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                    Slot::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect()
 }
 
 /// Workgroups for a grid-stride loop over `n` items: enough to cover `n`, capped at one

@@ -4,7 +4,10 @@
 //! [`crate::cpu::confusion`]) and the minibatch row gather (`shaders/gather.wgsl` ↔
 //! [`crate::cpu::gather_rows`]). Tests: `tests/reduce.rs`.
 
-use super::{build, groups_1d, shape_err, to_u32, Dispatch, StepBounds, MAX_GROUPS};
+use super::{
+    build, build_stepped, groups_1d, layout, shape_err, to_u32, Dispatch, Slot, StepBounds,
+    MAX_GROUPS,
+};
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::tensor::{Tensor, U32Array};
@@ -43,7 +46,7 @@ pub fn column_sum(gpu: &Gpu, x: &Tensor, out: &Tensor) -> Result<Dispatch> {
 
 /// Sums the `(loss, correct)` rows written by the loss kernel into one slot of a metrics
 /// buffer that stays on the GPU; the slot, and whether to add to it, come from the
-/// per-step values ([`crate::kernels::run_step`], [`Gpu::submit_with_step`]). `loss_scale` multiplies the loss sum (e.g. 1/N to
+/// per-step values ([`crate::kernels::run_step`], [`crate::Backend::run_steps`]). `loss_scale` multiplies the loss sum (e.g. 1/N to
 /// store a mean); `metrics` holds 2 values per slot.
 pub fn reduce_metrics(
     gpu: &Gpu,
@@ -63,17 +66,14 @@ pub fn reduce_metrics(
     }
     let rows = to_u32("reduce_metrics", "rows", stats.len() / 2)?;
     let params: [u32; 4] = [rows, loss_scale.to_bits(), 0, 0];
-    let pipeline = gpu.pipeline("metrics.wgsl", METRICS_SRC, "reduce_metrics", &[])?;
-    let dispatch = build(
+    let group0 = layout(&[(0, Slot::Uniform), (1, Slot::Read), (2, Slot::ReadWrite)]);
+    let pipeline = gpu.stepped_pipeline("metrics.wgsl", METRICS_SRC, "reduce_metrics", &group0)?;
+    let dispatch = build_stepped(
         gpu,
         format!("reduce_metrics {rows}"),
         pipeline,
         Some(bytemuck::cast_slice(&params)),
-        &[
-            (1, stats.binding()),
-            (2, metrics.binding()),
-            (3, gpu.step_buffer().as_entire_binding()),
-        ],
+        &[(1, stats.binding()), (2, metrics.binding())],
         [1, 1, 1],
     )?;
     Ok(dispatch.with_bounds(StepBounds {
@@ -126,7 +126,7 @@ pub fn confusion(
 /// of any shape is one row) for the rows whose index lies in `first_row..first_row +
 /// src rows`; other rows of `out` are left as they are (another shard writes them).
 /// `row_offset` comes from the per-step values ([`crate::kernels::run_step`],
-/// [`Gpu::submit_with_step`]) and is checked against the index length before every run.
+/// [`crate::Backend::run_steps`]) and is checked against the index length before every run.
 pub fn gather_rows(
     gpu: &Gpu,
     src: &Tensor,
@@ -153,18 +153,19 @@ pub fn gather_rows(
         to_u32("gather_rows", "first_row", first_row)?,
         to_u32("gather_rows", "source rows", src_rows)?,
     ];
-    let pipeline = gpu.pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &[])?;
-    build(
+    let group0 = layout(&[
+        (0, Slot::Uniform),
+        (1, Slot::Read),
+        (2, Slot::Read),
+        (3, Slot::ReadWrite),
+    ]);
+    let pipeline = gpu.stepped_pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &group0)?;
+    build_stepped(
         gpu,
         format!("gather_rows {:?}", out.shape()),
         pipeline,
         Some(bytemuck::cast_slice(&params)),
-        &[
-            (1, src.binding()),
-            (2, index.binding()),
-            (3, out.binding()),
-            (4, gpu.step_buffer().as_entire_binding()),
-        ],
+        &[(1, src.binding()), (2, index.binding()), (3, out.binding())],
         groups_1d(out.len()),
     )
     .map(|d| {
