@@ -1,0 +1,110 @@
+//! C = op(A)·op(B) (+ bias) (ReLU) through faer's GEMM, parallel over row blocks of C in
+//! the backend's rayon pool.
+//!
+//! faer 0.24 was the fastest of the crates we measured on the target machine (see
+//! `benches/gemm.rs` and docs/BENCHMARKS.md): its x86 kernels detect AVX-512 at run time.
+//! Tall products (the data-set-sized ones) are split into one contiguous block of rows per
+//! thread, each a single-threaded faer call followed by the epilogue on the same rows, so
+//! the bias and ReLU run on rows the thread just wrote. Short products go to faer whole
+//! with `Par::rayon`, which schedules faer's own tiles on the same pool. Either way every
+//! element of C is one dot product in a fixed order, so results do not depend on
+//! scheduling: a seed gives the same bits run after run.
+
+use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
+
+/// Rows per thread below which splitting by rows stops paying (each block packs B anew).
+const MIN_ROWS_PER_THREAD: usize = 256;
+
+/// Shape and transposes of one product: op(A) is m×k, op(B) is k×n.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GemmShape {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    /// A is stored [k, m].
+    pub trans_a: bool,
+    /// B is stored [n, k].
+    pub trans_b: bool,
+}
+
+/// What happens to C after the product.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Epilogue<'a> {
+    pub bias: Option<&'a [f32]>,
+    pub relu: bool,
+}
+
+impl GemmShape {
+    /// op(A) rows `rows` as a faer view.
+    fn lhs<'a>(&self, a: &'a [f32], rows: std::ops::Range<usize>) -> MatRef<'a, f32> {
+        let full = if self.trans_a {
+            MatRef::from_row_major_slice(a, self.k, self.m).transpose()
+        } else {
+            MatRef::from_row_major_slice(a, self.m, self.k)
+        };
+        full.subrows(rows.start, rows.len())
+    }
+
+    fn rhs<'a>(&self, b: &'a [f32]) -> MatRef<'a, f32> {
+        if self.trans_b {
+            MatRef::from_row_major_slice(b, self.n, self.k).transpose()
+        } else {
+            MatRef::from_row_major_slice(b, self.k, self.n)
+        }
+    }
+}
+
+/// c (m×n, row-major) = op(a)·op(b), then the epilogue. The caller checked the lengths.
+pub(crate) fn gemm(
+    threads: usize,
+    s: &GemmShape,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    epi: Epilogue<'_>,
+) {
+    let rhs = s.rhs(b);
+    if threads > 1 && s.m >= MIN_ROWS_PER_THREAD * threads {
+        let rows = s.m.div_ceil(threads);
+        c.par_chunks_mut(rows * s.n)
+            .enumerate()
+            .for_each(|(i, block)| {
+                let first = i * rows;
+                let count = block.len() / s.n;
+                let dst = MatMut::from_row_major_slice_mut(block, count, s.n);
+                let lhs = s.lhs(a, first..first + count);
+                faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+                epilogue(block, s.n, epi);
+            });
+    } else {
+        let par = if threads > 1 {
+            Par::rayon(threads)
+        } else {
+            Par::Seq
+        };
+        let dst = MatMut::from_row_major_slice_mut(c, s.m, s.n);
+        faer::linalg::matmul::matmul(dst, Accum::Replace, s.lhs(a, 0..s.m), rhs, 1.0, par);
+        if epi.bias.is_some() || epi.relu {
+            let rows = s.m.div_ceil(threads).max(1);
+            c.par_chunks_mut(rows * s.n)
+                .for_each(|block| epilogue(block, s.n, epi));
+        }
+    }
+}
+
+/// Adds the bias to every row of `block` and clamps at 0, in one pass.
+fn epilogue(block: &mut [f32], n: usize, epi: Epilogue<'_>) {
+    match (epi.bias, epi.relu) {
+        (Some(bias), relu) => {
+            for row in block.chunks_exact_mut(n) {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let x = *v + b;
+                    *v = if relu { x.max(0.0) } else { x };
+                }
+            }
+        }
+        (None, true) => block.iter_mut().for_each(|v| *v = v.max(0.0)),
+        (None, false) => {}
+    }
+}

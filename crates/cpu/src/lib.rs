@@ -1,0 +1,29 @@
+//! oddeven-cpu: the native CPU backend of oddeven.
+//!
+//! [`CpuBackend`] implements [`oddeven_core::Backend`] on the host: every GEMM (the three
+//! transpose variants, the im2col convolutions) goes through faer, whose x86 kernels pick
+//! AVX-512 or AVX2 at run time; everything else is hand-written and fused (bias + ReLU in
+//! the GEMM epilogue, loss + gradient + per-row stats in one pass per row block). Work is
+//! split over row blocks in one rayon pool that faer shares, and reductions are combined
+//! in a fixed order, so a seed gives bit-identical results run after run.
+//!
+//! ```text
+//! backend  CpuBackend: tensors, the trait, the pool      storage  shared arrays, locks
+//! gemm     faer GEMM + epilogue over row blocks           ops      elementwise, loss, Adam…
+//! conv     im2col / col2im + GEMM                         pool     max-pool and backward
+//! ```
+//!
+//! Semantics (layouts, step values, argmax ties, shape errors) are those of
+//! [`oddeven_core::ReferenceBackend`], which the tests compare every op against.
+
+mod backend;
+mod conv;
+mod gemm;
+mod op;
+mod ops;
+mod pool;
+mod storage;
+
+pub use backend::{cpu_model, simd_level, CpuBackend};
+pub use op::CpuOp;
+pub use storage::{CpuIndices, CpuTensor, HostArray};
