@@ -38,3 +38,24 @@ fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         param[i] -= h.lr * (mi / h.c1) / (sqrt(vi / h.c2) + h.eps);
     }
 }
+
+// The same update four values at a time, for tensors whose length is a multiple of 4:
+// lavapipe pays per load instruction, so vec4 loads cut its cost about fourfold. Bindings
+// 5–8 are the same buffers as 1–4, seen as vec4s.
+@group(0) @binding(5) var<storage, read_write> param4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> grad4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> m4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> v4: array<vec4<f32>>;
+
+@compute @workgroup_size(256)
+fn adam_step4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let n = arrayLength(&param4);
+    for (var i = gid.x; i < n; i += nwg.x * 256u) {
+        let g = grad4[i];
+        let mi = h.beta1 * m4[i] + (1.0 - h.beta1) * g;
+        let vi = h.beta2 * v4[i] + (1.0 - h.beta2) * g * g;
+        m4[i] = mi;
+        v4[i] = vi;
+        param4[i] -= h.lr * (mi / h.c1) / (sqrt(vi / h.c2) + h.eps);
+    }
+}

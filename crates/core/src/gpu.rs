@@ -173,6 +173,18 @@ fn pick_adapter(choice: DeviceChoice) -> Result<wgpu::Adapter> {
     })
 }
 
+/// Shader files compiled without wgpu's runtime checks (bounds clamps, loop guards,
+/// division guards): each guards its own indices, tested on awkward shapes.
+const TRUSTED_SHADERS: [&str; 7] = [
+    "adam.wgsl",
+    "activation.wgsl",
+    "gather.wgsl",
+    "metrics.wgsl",
+    "loss.wgsl",
+    "confusion.wgsl",
+    "reduce.wgsl",
+];
+
 /// The device everything runs on. Cheap to clone (shared inside).
 #[derive(Clone)]
 pub struct Gpu {
@@ -237,7 +249,9 @@ impl Gpu {
         };
         let desc = wgpu::DeviceDescriptor {
             label: Some("oddeven"),
-            required_features: wgpu::Features::empty(),
+            // Timestamps are only read by `cargo xtask bench --profile`; ask for them
+            // where the adapter has them.
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -375,7 +389,19 @@ impl Gpu {
                 label: Some(file),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
             };
-            self.device().create_shader_module(desc)
+            if TRUSTED_SHADERS.contains(&file) {
+                // SAFETY: these shaders guard every index themselves (loops bounded by
+                // their uniforms' sizes, which the dispatch checks against the bound
+                // buffers; per-step values checked by `Dispatch::check_step`), and their
+                // tests run them on awkward shapes against the CPU references. Without
+                // naga's clamps, Adam runs about twice as fast on lavapipe.
+                unsafe {
+                    self.device()
+                        .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+                }
+            } else {
+                self.device().create_shader_module(desc)
+            }
         })?;
         modules.insert(file, m.clone());
         Ok(m)
@@ -459,6 +485,30 @@ impl Gpu {
         let t = Tensor::zeros(self, &[len], "scratch")?;
         cache.insert(len, t.clone());
         Ok(t)
+    }
+
+    /// What the matmul planner needs to know about this device.
+    pub fn device_profile(&self) -> crate::kernels::matmul_plan::DeviceProfile {
+        let limits = self.limits();
+        let info = self.adapter().get_info();
+        let compute_units = std::env::var("ODDEVEN_COMPUTE_UNITS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| match info.device_type {
+                wgpu::DeviceType::Cpu => {
+                    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+                }
+                t => crate::kernels::matmul_plan::DeviceProfile::estimate_compute_units(
+                    &info.name,
+                    t == wgpu::DeviceType::DiscreteGpu,
+                ),
+            });
+        crate::kernels::matmul_plan::DeviceProfile {
+            software: self.summary().is_software(),
+            compute_units,
+            max_groups_per_dim: limits.max_compute_workgroups_per_dimension,
+            max_binding_bytes: self.max_binding_bytes(),
+        }
     }
 
     /// The largest buffer this device can bind as one storage binding.

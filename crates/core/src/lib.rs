@@ -13,6 +13,7 @@ pub mod geometry;
 pub mod gpu;
 pub mod gpu_backend;
 pub mod kernels;
+pub mod profile;
 pub mod reference;
 pub mod step;
 pub mod step_table;

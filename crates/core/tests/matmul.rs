@@ -170,3 +170,97 @@ fn mismatched_shapes_are_errors() {
     .unwrap_err();
     assert!(err.to_string().contains("C has shape"), "{err}");
 }
+
+/// Split-K as an H100 would run it (the planner splits K so 264 workgroups start), on any
+/// adapter: partial sums per K range, then the reduction with bias and ReLU — plain and
+/// swapped (skinny C), every transpose.
+#[test]
+fn split_k_matches_reference() {
+    use oddeven_core::kernels::matmul::matmul_planned_for;
+    use oddeven_core::kernels::matmul_plan::{plan, DeviceProfile};
+    let Some(gpu) = gpu() else { return };
+    let h100 = DeviceProfile::h100();
+    for (m, k, n) in [
+        (7, 600, 5),
+        (36, 2500, 68),
+        (130, 1000, 129),
+        (300, 3001, 784),
+        (1000, 784, 5),
+    ] {
+        for (s, spec) in SPECS.into_iter().enumerate() {
+            let p = plan(m, k, n, spec, MatmulVariant::Tiled, &h100);
+            assert!(p.split > 1, "{m}x{k}x{n} {spec:?} should split: {p:?}");
+            let c = case(&gpu, m, k, n, spec, 31 * s as u64 + k as u64);
+            let spec = spec.with_relu();
+            let op = matmul_planned_for(
+                &gpu,
+                &c.ta,
+                &c.tb,
+                &c.tc,
+                Some(&c.tbias),
+                spec,
+                MatmulVariant::Tiled,
+                &h100,
+            )
+            .unwrap();
+            run(&gpu, &[&op]).unwrap();
+            let want = cpu::matmul(&c.a, &c.b, m, k, n, spec, Some(&c.bias));
+            assert_close(
+                &format!("{m}x{k}x{n} {spec:?} split {}", p.split),
+                &c.tc.read(&gpu).unwrap(),
+                &want,
+                1e-4,
+            );
+        }
+    }
+}
+
+/// The MLP's two big products at full size on every variant (the tiled one split-K, as
+/// on an H100), checked on a sample of rows of C.
+#[test]
+fn full_training_shapes_on_every_variant() {
+    use oddeven_core::kernels::matmul::matmul_planned_for;
+    use oddeven_core::kernels::matmul_plan::DeviceProfile;
+    let Some(gpu) = gpu() else { return };
+    let h100 = DeviceProfile::h100();
+    for (m, k, n, spec) in [
+        (28465, 784, 300, MatmulSpec::NN),
+        (784, 28465, 300, MatmulSpec::TN),
+    ] {
+        let c = case(&gpu, m, k, n, spec, 5);
+        for variant in VARIANTS {
+            let op = matmul_planned_for(
+                &gpu,
+                &c.ta,
+                &c.tb,
+                &c.tc,
+                Some(&c.tbias),
+                spec,
+                variant,
+                &h100,
+            )
+            .unwrap();
+            run(&gpu, &[&op]).unwrap();
+            let got = c.tc.read(&gpu).unwrap();
+            for r in (0..m).step_by(m / 9).chain([m - 1]) {
+                // Row r of op(A) as a 1×k matrix.
+                let a_row: Vec<f32> = (0..k)
+                    .map(|kk| {
+                        if spec.trans_a {
+                            c.a[kk * m + r]
+                        } else {
+                            c.a[r * k + kk]
+                        }
+                    })
+                    .collect();
+                let want = cpu::matmul(&a_row, &c.b, 1, k, n, MatmulSpec::NN, Some(&c.bias));
+                assert_close(
+                    &format!("{m}x{k}x{n} {variant:?} row {r}"),
+                    &got[r * n..(r + 1) * n],
+                    &want,
+                    1e-4,
+                );
+            }
+        }
+    }
+}

@@ -36,7 +36,14 @@ fn elementwise(
         bindings.push((2, second.binding()));
     }
     let label = format!("{entry} {:?}", out.shape());
-    build(gpu, label, pipeline, None, &bindings, groups_1d(out.len()))
+    build(
+        gpu,
+        label,
+        pipeline,
+        None,
+        &bindings,
+        groups_1d(gpu, out.len()),
+    )
 }
 
 /// out = max(x, 0).

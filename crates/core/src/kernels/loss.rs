@@ -101,6 +101,6 @@ pub fn loss(
             (3, grad.binding()),
             (4, stats.binding()),
         ],
-        groups_1d(rows),
+        groups_1d(gpu, rows),
     )
 }

@@ -7,7 +7,8 @@
 //! (override: `ODDEVEN_MATMUL=register|tiled`), so a new variant (say, cooperative-matrix
 //! tensor cores) plugs in here without touching any caller.
 
-use super::{build, shape_err, to_u32, Dispatch, MAX_GROUPS};
+use super::matmul_plan::{plan, DeviceProfile, MatmulPlan, TILE_K};
+use super::{build, shape_err, to_u32, Dispatch};
 use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
 use crate::tensor::Tensor;
@@ -15,6 +16,7 @@ use crate::tensor::Tensor;
 const REGISTER_SRC: &str = include_str!("../../../../shaders/matmul.wgsl");
 const VEC4_SRC: &str = include_str!("../../../../shaders/matmul_vec4.wgsl");
 const TILED_SRC: &str = include_str!("../../../../shaders/matmul_tiled.wgsl");
+const REDUCE_SRC: &str = include_str!("../../../../shaders/matmul_reduce.wgsl");
 
 /// Environment variable that forces a matmul variant (for benchmarks and tests).
 pub const VARIANT_ENV: &str = "ODDEVEN_MATMUL";
@@ -63,7 +65,8 @@ pub enum MatmulVariant {
     /// `matmul_vec4.wgsl`: as `Register` with vec4 loads, for shapes whose rows are whole
     /// vec4s (others fall back to `Register`); fastest on lavapipe.
     Vec4,
-    /// `matmul_tiled.wgsl`: 64×64 workgroup-memory tiles; for hardware GPUs.
+    /// `matmul_tiled.wgsl`: 128×128 workgroup-memory tiles, 8×8 per invocation, double
+    /// buffered, split-K for long K; for hardware GPUs.
     Tiled,
 }
 
@@ -158,7 +161,8 @@ pub fn matmul(
     matmul_variant(gpu, a, b, c, bias, spec, MatmulVariant::for_gpu(gpu)?)
 }
 
-/// Builds C = op(A)·op(B) (+ bias) with a chosen variant.
+/// Builds C = op(A)·op(B) (+ bias) with a chosen variant, planned for this device
+/// ([`super::matmul_plan::plan`]).
 pub fn matmul_variant(
     gpu: &Gpu,
     a: &Tensor,
@@ -168,70 +172,189 @@ pub fn matmul_variant(
     spec: MatmulSpec,
     variant: MatmulVariant,
 ) -> Result<Dispatch> {
+    matmul_planned_for(gpu, a, b, c, bias, spec, variant, &gpu.device_profile())
+}
+
+/// [`matmul_variant`] planned for the device `profile` describes instead of this one (the
+/// tests run H100 plans, split-K included, on any adapter).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_planned_for(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    spec: MatmulSpec,
+    variant: MatmulVariant,
+    profile: &DeviceProfile,
+) -> Result<Dispatch> {
     let (m, k, n) = dims(a, b, c, bias, spec)?;
-    // A skinny C (the 5-class output layer) would leave most of each 64-column tile idle;
-    // compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead and let the shader store it transposed.
-    let swap = n < 64 && m > n;
-    let (a, b, m, n, trans_a, trans_b) = if swap {
-        (b, a, n, m, !spec.trans_b, !spec.trans_a)
+    let plan = plan(m, k, n, spec, variant, profile);
+    let (a, b) = if plan.swap { (b, a) } else { (a, b) };
+    let (trans_a, trans_b) = if plan.swap {
+        (!spec.trans_b, !spec.trans_a)
     } else {
-        (a, b, m, n, spec.trans_a, spec.trans_b)
+        (spec.trans_a, spec.trans_b)
     };
+    let (m, k, n) = plan.dims;
     let (m32, k32, n32) = (
         to_u32("matmul", "M", m)?,
         to_u32("matmul", "K", k)?,
         to_u32("matmul", "N", n)?,
     );
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let mut constants = vec![
-        ("TRANS_A", flag(trans_a)),
-        ("HAS_BIAS", flag(bias.is_some())),
-        ("RELU", flag(spec.relu)),
-    ];
-    let vec4_fits =
-        !swap && !trans_b && n % 4 == 0 && if trans_a { m % 4 == 0 } else { k % 4 == 0 };
-    let variant = match variant {
-        MatmulVariant::Vec4 if !vec4_fits => MatmulVariant::Register,
-        v => v,
-    };
-    if variant != MatmulVariant::Vec4 {
-        constants.extend([("TRANS_B", flag(trans_b)), ("TRANS_C", flag(swap))]);
-    }
-    let (file, src, cols_per_group, rows_per_group) = match variant {
-        MatmulVariant::Register => ("matmul.wgsl", REGISTER_SRC, 64, 8),
-        MatmulVariant::Vec4 => ("matmul_vec4.wgsl", VEC4_SRC, 64, 8),
-        MatmulVariant::Tiled => ("matmul_tiled.wgsl", TILED_SRC, 64, 64),
-    };
-    let row_blocks = m.div_ceil(rows_per_group) as u32;
-    let blocks_per_z = row_blocks.min(MAX_GROUPS);
-    let groups = [
-        n.div_ceil(cols_per_group) as u32,
-        blocks_per_z,
-        row_blocks.div_ceil(blocks_per_z),
-    ];
     // Without a bias the binding still needs a buffer; A is already bound read-only.
     let bias_binding = bias.unwrap_or(a);
+    let label = format!(
+        "matmul {m}x{k}x{n} {spec:?} {:?} swapped={} split={}",
+        plan.variant, plan.swap, plan.split
+    );
+    match plan.variant {
+        MatmulVariant::Register => {
+            let constants = [
+                ("TRANS_A", flag(trans_a)),
+                ("TRANS_B", flag(trans_b)),
+                ("TRANS_C", flag(plan.swap)),
+                ("HAS_BIAS", flag(bias.is_some())),
+                ("RELU", flag(spec.relu)),
+            ];
+            let pipeline = gpu.pipeline("matmul.wgsl", REGISTER_SRC, "main", &constants)?;
+            let params = [m32, n32, k32, plan.groups[1]];
+            build(
+                gpu,
+                label,
+                pipeline,
+                Some(bytemuck::cast_slice(&params)),
+                &[
+                    (1, a.binding()),
+                    (2, b.binding()),
+                    (3, bias_binding.binding()),
+                    (4, c.binding()),
+                ],
+                plan.groups,
+            )
+        }
+        MatmulVariant::Tiled if plan.split == 1 => {
+            let constants = [
+                ("TRANS_A", flag(trans_a)),
+                ("TRANS_B", flag(trans_b)),
+                ("TRANS_C", flag(plan.swap)),
+                ("HAS_BIAS", flag(bias.is_some())),
+                ("RELU", flag(spec.relu)),
+                ("PARTIAL", 0.0),
+            ];
+            let pipeline = gpu.pipeline("matmul_tiled.wgsl", TILED_SRC, "main", &constants)?;
+            let params = [m32, n32, k32, k32.next_multiple_of(TILE_K as u32)];
+            build(
+                gpu,
+                label,
+                pipeline,
+                Some(bytemuck::cast_slice(&params)),
+                &[
+                    (1, a.binding()),
+                    (2, b.binding()),
+                    (3, bias_binding.binding()),
+                    (4, c.binding()),
+                ],
+                plan.groups,
+            )
+        }
+        MatmulVariant::Tiled => {
+            // Split-K: every K range writes its partial sums to its slice of a scratch
+            // buffer (shared with other ops of this size: each op fills it before reading
+            // it, and ops run one after another), then one pass adds them up.
+            let partial = gpu.scratch(plan.split * m * n)?;
+            let constants = [
+                ("TRANS_A", flag(trans_a)),
+                ("TRANS_B", flag(trans_b)),
+                ("TRANS_C", 0.0),
+                ("HAS_BIAS", 0.0),
+                ("RELU", 0.0),
+                ("PARTIAL", 1.0),
+            ];
+            let pipeline = gpu.pipeline("matmul_tiled.wgsl", TILED_SRC, "main", &constants)?;
+            let params = [m32, n32, k32, to_u32("matmul", "K split", plan.k_split)?];
+            let main = build(
+                gpu,
+                label.clone(),
+                pipeline,
+                Some(bytemuck::cast_slice(&params)),
+                &[
+                    (1, a.binding()),
+                    (2, b.binding()),
+                    (3, bias_binding.binding()),
+                    (4, partial.binding()),
+                ],
+                plan.groups,
+            )?;
+            let reduce = split_reduce(gpu, &partial, c, bias, spec.relu, plan, &label)?;
+            Ok(main.followed_by(reduce))
+        }
+        MatmulVariant::Vec4 => vec4(gpu, a, b, c, bias, spec.relu, trans_a, plan, &label),
+    }
+}
+
+/// C = Σ over the split ranges of the partial sums (+ bias) (then ReLU), stored transposed
+/// for a swapped product: `shaders/matmul_reduce.wgsl`.
+fn split_reduce(
+    gpu: &Gpu,
+    partial: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    relu: bool,
+    plan: MatmulPlan,
+    label: &str,
+) -> Result<Dispatch> {
+    let (m, _, n) = plan.dims;
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let constants = [
+        ("HAS_BIAS", flag(bias.is_some())),
+        ("RELU", flag(relu)),
+        ("TRANS_C", flag(plan.swap)),
+    ];
+    let pipeline = gpu.pipeline("matmul_reduce.wgsl", REDUCE_SRC, "main", &constants)?;
+    let params = [
+        to_u32("matmul", "M", m)?,
+        to_u32("matmul", "N", n)?,
+        to_u32("matmul", "splits", plan.split)?,
+        0,
+    ];
+    build(
+        gpu,
+        format!("{label} reduce"),
+        pipeline,
+        Some(bytemuck::cast_slice(&params)),
+        &[
+            (1, partial.binding()),
+            (3, bias.unwrap_or(partial).binding()),
+            (4, c.binding()),
+        ],
+        super::groups_1d(gpu, m * n),
+    )
+}
+
+/// The vec4 kernel: Aᵀ·B over a long K runs in k chunks whose operands stay in cache; the
+/// bias is added by the first chunk and the ReLU applied by the last.
+#[allow(clippy::too_many_arguments)]
+fn vec4(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    c: &Tensor,
+    bias: Option<&Tensor>,
+    relu: bool,
+    trans_a: bool,
+    plan: MatmulPlan,
+    label: &str,
+) -> Result<Dispatch> {
+    let (m, k, n) = plan.dims;
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let bindings = [
         (1, a.binding()),
         (2, b.binding()),
-        (3, bias_binding.binding()),
+        (3, bias.unwrap_or(a).binding()),
         (4, c.binding()),
     ];
-    let label = format!("matmul {m}x{k}x{n} {spec:?} {variant:?} swapped={swap}");
-    if variant != MatmulVariant::Vec4 {
-        let pipeline = gpu.pipeline(file, src, "main", &constants)?;
-        let params = [m32, n32, k32, blocks_per_z];
-        return build(
-            gpu,
-            label,
-            pipeline,
-            Some(bytemuck::cast_slice(&params)),
-            &bindings,
-            groups,
-        );
-    }
-    // vec4: Aᵀ·B over a long K runs in k chunks whose operands stay in cache; the bias is
-    // added by the first chunk and the ReLU applied by the last.
     let chunks: Vec<(usize, usize)> = if trans_a {
         (0..k)
             .step_by(K_CHUNK)
@@ -247,14 +370,14 @@ pub fn matmul_variant(
             ("TRANS_A", flag(trans_a)),
             ("ACCUMULATE", flag(i > 0)),
             ("HAS_BIAS", flag(i == 0 && bias.is_some())),
-            ("RELU", flag(i == last && spec.relu)),
+            ("RELU", flag(i == last && relu)),
         ];
-        let pipeline = gpu.pipeline(file, src, "main", &constants)?;
+        let pipeline = gpu.pipeline("matmul_vec4.wgsl", VEC4_SRC, "main", &constants)?;
         let params = [
-            m32,
-            n32,
-            k32,
-            blocks_per_z,
+            to_u32("matmul", "M", m)?,
+            to_u32("matmul", "N", n)?,
+            to_u32("matmul", "K", k)?,
+            plan.groups[1],
             k_begin as u32,
             k_end as u32,
             0,
@@ -266,7 +389,7 @@ pub fn matmul_variant(
             pipeline,
             Some(bytemuck::cast_slice(&params)),
             &bindings,
-            groups,
+            plan.groups,
         )?);
     }
     let mut launches = launches.into_iter();

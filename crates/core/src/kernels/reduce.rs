@@ -118,7 +118,7 @@ pub fn confusion(
             (2, targets.binding()),
             (3, counts.binding()),
         ],
-        groups_1d(rows),
+        groups_1d(gpu, rows),
     )
 }
 
@@ -153,20 +153,30 @@ pub fn gather_rows(
         to_u32("gather_rows", "first_row", first_row)?,
         to_u32("gather_rows", "source rows", src_rows)?,
     ];
+    // Rows of whole vec4s: src and out at bindings 5 and 6 as vec4s.
+    let (entry, src_at, out_at) = if cols.is_multiple_of(4) {
+        ("gather_rows4", 5, 6)
+    } else {
+        ("gather_rows", 1, 3)
+    };
     let group0 = layout(&[
         (0, Slot::Uniform),
-        (1, Slot::Read),
+        (src_at, Slot::Read),
         (2, Slot::Read),
-        (3, Slot::ReadWrite),
+        (out_at, Slot::ReadWrite),
     ]);
-    let pipeline = gpu.stepped_pipeline("gather.wgsl", GATHER_SRC, "gather_rows", &group0)?;
+    let pipeline = gpu.stepped_pipeline("gather.wgsl", GATHER_SRC, entry, &group0)?;
     build_stepped(
         gpu,
-        format!("gather_rows {:?}", out.shape()),
+        format!("{entry} {:?}", out.shape()),
         pipeline,
         Some(bytemuck::cast_slice(&params)),
-        &[(1, src.binding()), (2, index.binding()), (3, out.binding())],
-        groups_1d(out.len()),
+        &[
+            (src_at, src.binding()),
+            (2, index.binding()),
+            (out_at, out.binding()),
+        ],
+        groups_1d(gpu, rows),
     )
     .map(|d| {
         d.with_bounds(StepBounds {
