@@ -7,8 +7,9 @@ use oddeven_core::{
     AdapterSummary, Backend, Conv2dGeometry, CoreError, Handle, Pool2dGeometry, Result, StepValues,
 };
 
-use crate::gemm::{gemm, Epilogue, GemmShape};
+use crate::gemm::{Epilogue, GemmPlan, GemmShape};
 use crate::op::CpuOp;
+use crate::profile::Profile;
 use crate::storage::{check_distinct, id_of, CpuIndices, CpuTensor, HostArray, Reads};
 use crate::{conv, ops, pool};
 
@@ -21,6 +22,7 @@ pub struct CpuBackend {
     pool: rayon::ThreadPool,
     threads: usize,
     summary: AdapterSummary,
+    profile: Option<Profile>,
 }
 
 impl std::fmt::Debug for CpuBackend {
@@ -65,7 +67,15 @@ impl CpuBackend {
             pool,
             threads,
             summary,
+            profile: Profile::from_env(),
         })
+    }
+
+    fn run_ops(&self, ops: &[&CpuOp], step: &StepValues) -> Result<()> {
+        match &self.profile {
+            None => ops.iter().try_for_each(|op| op.run(step)),
+            Some(p) => ops.iter().try_for_each(|op| p.run(op, step)),
+        }
     }
 
     /// Worker threads of the pool.
@@ -203,6 +213,7 @@ impl Backend for CpuBackend {
             trans_a: spec.trans_a,
             trans_b: spec.trans_b,
         };
+        let plan = GemmPlan::new(shape);
         let (a, b, c, threads) = (a.clone(), b.clone(), c.clone(), self.threads);
         // Without a bias the third read lock is taken on `a` again (deduplicated).
         let bias_or_a = bias.cloned().unwrap_or_else(|| a.clone());
@@ -213,16 +224,10 @@ impl Backend for CpuBackend {
                 bias: has_bias.then(|| inputs.get(2)),
                 relu: spec.relu,
             };
-            gemm(
-                threads,
-                &shape,
-                inputs.get(0),
-                inputs.get(1),
-                &mut c.write(),
-                epi,
-            );
+            plan.run(threads, inputs.get(0), inputs.get(1), &mut c.write(), epi);
             Ok(())
-        }))
+        })
+        .with_detail(format!("{m}x{k}x{n} {spec:?} bias {has_bias}")))
     }
     fn relu(&self, x: &CpuTensor, out: &CpuTensor) -> Result<CpuOp> {
         ops::relu(x, out)
@@ -277,7 +282,8 @@ impl Backend for CpuBackend {
         g: &Conv2dGeometry,
         relu: bool,
     ) -> Result<CpuOp> {
-        conv::conv2d(self.threads, x, w, bias, out, g, relu)
+        let detail = format!("{g:?} relu {relu}");
+        Ok(conv::conv2d(self.threads, x, w, bias, out, g, relu)?.with_detail(detail))
     }
     fn conv2d_input_backward(
         &self,
@@ -286,7 +292,8 @@ impl Backend for CpuBackend {
         dx: &CpuTensor,
         g: &Conv2dGeometry,
     ) -> Result<CpuOp> {
-        conv::conv2d_input_backward(self.threads, dy, w, dx, g)
+        let detail = format!("{g:?}");
+        Ok(conv::conv2d_input_backward(self.threads, dy, w, dx, g)?.with_detail(detail))
     }
     fn conv2d_weight_backward(
         &self,
@@ -296,7 +303,8 @@ impl Backend for CpuBackend {
         db: &CpuTensor,
         g: &Conv2dGeometry,
     ) -> Result<CpuOp> {
-        conv::conv2d_weight_backward(self.threads, x, dy, dw, db, g)
+        let detail = format!("{g:?}");
+        Ok(conv::conv2d_weight_backward(self.threads, x, dy, dw, db, g)?.with_detail(detail))
     }
     fn max_pool2d(
         &self,
@@ -319,14 +327,13 @@ impl Backend for CpuBackend {
 
     fn run(&self, ops: &[&CpuOp], step: &StepValues) -> Result<()> {
         // Everything inside, faer's GEMM included, runs on this pool's threads.
-        self.pool
-            .install(|| ops.iter().try_for_each(|op| op.run(step)))
+        self.pool.install(|| self.run_ops(ops, step))
     }
     fn run_steps(&self, launches: &[(&[&CpuOp], StepValues)]) -> Result<()> {
         self.pool.install(|| {
             launches
                 .iter()
-                .try_for_each(|(ops, step)| ops.iter().try_for_each(|op| op.run(step)))
+                .try_for_each(|(ops, step)| self.run_ops(ops, step))
         })
     }
     fn sync(&self) -> Result<()> {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use oddeven_core::{Conv2dGeometry, Result};
 use rayon::prelude::*;
 
-use crate::gemm::{gemm, Epilogue, GemmShape};
+use crate::gemm::{Epilogue, GemmPlan, GemmShape};
 use crate::op::CpuOp;
 use crate::ops::{column_sum_into, column_sum_scratch};
 use crate::storage::{check_distinct, check_lens, id_of, CpuTensor, Reads};
@@ -121,6 +121,7 @@ pub(crate) fn conv2d(
         trans_a: false,
         trans_b: false,
     };
+    let plan = GemmPlan::new(shape);
     Ok(CpuOp::new("conv2d", move |_| {
         let inputs = Reads::new([&x, &w, &bias]);
         let epi = Epilogue {
@@ -129,11 +130,11 @@ pub(crate) fn conv2d(
         };
         let mut out = out.write();
         if is_pointwise(&g) {
-            gemm(threads, &shape, inputs.get(0), inputs.get(1), &mut out, epi);
+            plan.run(threads, inputs.get(0), inputs.get(1), &mut out, epi);
         } else {
             let mut cols = cols.lock().unwrap_or_else(|e| e.into_inner());
             im2col(inputs.get(0), &g, &mut cols);
-            gemm(threads, &shape, &cols, inputs.get(1), &mut out, epi);
+            plan.run(threads, &cols, inputs.get(1), &mut out, epi);
         }
         Ok(())
     }))
@@ -168,15 +169,16 @@ pub(crate) fn conv2d_input_backward(
         trans_a: false,
         trans_b: true,
     };
+    let plan = GemmPlan::new(shape);
     Ok(CpuOp::new("conv2d_input_backward", move |_| {
         let inputs = Reads::new([&dy, &w]);
         let (dy, w) = (inputs.get(0), inputs.get(1));
         let mut dx = dx.write();
         if is_pointwise(&g) {
-            gemm(threads, &shape, dy, w, &mut dx, Epilogue::default());
+            plan.run(threads, dy, w, &mut dx, Epilogue::default());
         } else {
             let mut dcols = dcols.lock().unwrap_or_else(|e| e.into_inner());
-            gemm(threads, &shape, dy, w, &mut dcols, Epilogue::default());
+            plan.run(threads, dy, w, &mut dcols, Epilogue::default());
             col2im(&dcols, &g, &mut dx);
         }
         Ok(())
@@ -212,16 +214,17 @@ pub(crate) fn conv2d_weight_backward(
         trans_a: true,
         trans_b: false,
     };
+    let plan = GemmPlan::new(shape);
     Ok(CpuOp::new("conv2d_weight_backward", move |_| {
         let inputs = Reads::new([&x, &dy]);
         let (x, dy) = (inputs.get(0), inputs.get(1));
         let (mut dw, mut db) = (dw.write(), db.write());
         if is_pointwise(&g) {
-            gemm(threads, &shape, x, dy, &mut dw, Epilogue::default());
+            plan.run(threads, x, dy, &mut dw, Epilogue::default());
         } else {
             let mut cols = cols.lock().unwrap_or_else(|e| e.into_inner());
             im2col(x, &g, &mut cols);
-            gemm(threads, &shape, &cols, dy, &mut dw, Epilogue::default());
+            plan.run(threads, &cols, dy, &mut dw, Epilogue::default());
         }
         let mut partials = partials.lock().unwrap_or_else(|e| e.into_inner());
         column_sum_into(dy, g.out_c, &mut db, &mut partials);

@@ -10,8 +10,12 @@
 //! element of C is one dot product in a fixed order, so results do not depend on
 //! scheduling: a seed gives the same bits run after run.
 
+use std::sync::Mutex;
+
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
+
+use crate::skinny;
 
 /// Rows per thread below which splitting by rows stops paying (each block packs B anew).
 const MIN_ROWS_PER_THREAD: usize = 256;
@@ -55,15 +59,8 @@ impl GemmShape {
     }
 }
 
-/// c (m×n, row-major) = op(a)·op(b), then the epilogue. The caller checked the lengths.
-pub(crate) fn gemm(
-    threads: usize,
-    s: &GemmShape,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    epi: Epilogue<'_>,
-) {
+/// c (m×n, row-major) = op(a)·op(b) through faer, then the epilogue.
+fn gemm(threads: usize, s: &GemmShape, a: &[f32], b: &[f32], c: &mut [f32], epi: Epilogue<'_>) {
     let rhs = s.rhs(b);
     if threads > 1 && s.m >= MIN_ROWS_PER_THREAD * threads {
         let rows = s.m.div_ceil(threads);
@@ -89,6 +86,61 @@ pub(crate) fn gemm(
             let rows = s.m.div_ceil(threads).max(1);
             c.par_chunks_mut(rows * s.n)
                 .for_each(|block| epilogue(block, s.n, epi));
+        }
+    }
+}
+
+/// Which loops a product runs, chosen once when its op is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// faer (all shapes).
+    Faer,
+    /// Few output columns, Aᵀ·B: a stream of axpys over rows ([`skinny::tn`]).
+    SkinnyTn,
+}
+
+/// A product's shape, its path and the scratch that path needs (allocated here, when the
+/// op is built, so runs allocate nothing).
+pub(crate) struct GemmPlan {
+    shape: GemmShape,
+    path: Path,
+    scratch: Mutex<Vec<f32>>,
+}
+
+impl GemmPlan {
+    pub(crate) fn new(shape: GemmShape) -> Self {
+        let s = shape;
+        let (path, scratch) = if s.n <= skinny::MAX_N && s.trans_a && !s.trans_b {
+            (Path::SkinnyTn, skinny::tn_scratch(s.m, s.k, s.n))
+        } else {
+            (Path::Faer, Vec::new())
+        };
+        GemmPlan {
+            shape,
+            path,
+            scratch: Mutex::new(scratch),
+        }
+    }
+
+    /// c = op(a)·op(b), then the epilogue. The caller checked the lengths.
+    pub(crate) fn run(
+        &self,
+        threads: usize,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        epi: Epilogue<'_>,
+    ) {
+        let s = &self.shape;
+        let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        match self.path {
+            Path::Faer => gemm(threads, s, a, b, c, epi),
+            Path::SkinnyTn => {
+                skinny::tn(a, b, c, s.m, s.n, &mut scratch);
+                if epi.bias.is_some() || epi.relu {
+                    epilogue(c, s.n, epi);
+                }
+            }
         }
     }
 }

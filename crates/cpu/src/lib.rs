@@ -22,8 +22,11 @@ mod gemm;
 mod op;
 mod ops;
 mod pool;
+mod profile;
+mod skinny;
 mod storage;
 
 pub use backend::{cpu_model, simd_level, CpuBackend};
 pub use op::CpuOp;
+pub use profile::PROFILE_ENV;
 pub use storage::{CpuIndices, CpuTensor, HostArray};

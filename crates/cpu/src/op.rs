@@ -11,6 +11,8 @@ type RunFn = Box<dyn Fn(&StepValues) -> Result<()> + Send + Sync>;
 /// An op of [`crate::CpuBackend`], built once and run many times.
 pub struct CpuOp {
     name: &'static str,
+    /// Shapes, for profiles (`ODDEVEN_CPU_PROFILE`).
+    detail: String,
     run: RunFn,
 }
 
@@ -21,8 +23,19 @@ impl CpuOp {
     ) -> Self {
         CpuOp {
             name,
+            detail: String::new(),
             run: Box::new(run),
         }
+    }
+
+    pub(crate) fn with_detail(mut self, detail: String) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    /// The op's shapes, where it records them (GEMMs, convs).
+    pub fn detail(&self) -> &str {
+        &self.detail
     }
 
     /// The op's kind (`matmul`, `loss`, …).
@@ -37,6 +50,6 @@ impl CpuOp {
 
 impl fmt::Debug for CpuOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CpuOp({})", self.name)
+        write!(f, "CpuOp({} {})", self.name, self.detail)
     }
 }
