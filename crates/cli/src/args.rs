@@ -76,7 +76,8 @@ pub struct EvalArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
+    /// Where to run: auto (a hardware GPU if any, else the native CPU backend), hardware,
+    /// software (the WGSL on Mesa lavapipe), cpu [default: $ODDEVEN_DEVICE, else auto].
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
 }
@@ -92,7 +93,8 @@ pub struct PredictArgs {
     /// (IDX images are "file#index").
     #[arg(long)]
     pub json: bool,
-    /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
+    /// Where to run: auto (a hardware GPU if any, else the native CPU backend), hardware,
+    /// software (the WGSL on Mesa lavapipe), cpu [default: $ODDEVEN_DEVICE, else auto].
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
 }
@@ -225,7 +227,8 @@ pub struct TrainArgs {
     /// Start transfer runs from this checkpoint instead of training the source run.
     #[arg(long)]
     pub from: Option<PathBuf>,
-    /// Which adapter to use [default: $ODDEVEN_DEVICE, else auto].
+    /// Where to run: auto (a hardware GPU if any, else the native CPU backend), hardware,
+    /// software (the WGSL on Mesa lavapipe), cpu [default: $ODDEVEN_DEVICE, else auto].
     #[arg(long, value_enum)]
     pub device: Option<DeviceChoice>,
     /// No progress while training: nothing is read back from the device until a run

@@ -3,6 +3,7 @@
 
 mod args;
 mod execute;
+mod machine;
 mod options;
 mod outdir;
 mod plan;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use oddeven_core::{DeviceChoice, Gpu};
+use oddeven_core::DeviceChoice;
 
 use args::{Cli, Command, TrainArgs};
 use options::Settings;
@@ -145,11 +146,11 @@ fn train_into(
     let data = prepare::load_data(args)?;
     let plan = prepare::plan(args, settings, &data);
     let from = prepare::load_from(args)?;
-    let gpu = Gpu::new(choice)?;
-    eprintln!("adapter: {}", gpu.summary());
+    let machine = machine::Machine::open(choice)?;
+    let s = machine.summary();
+    eprintln!("running on: {s}");
     let mut splits = prepare::Splits::new(&data, settings, args.limit, settings.seeds[0]);
-    let specs = prepare::check_all(&gpu, &plan, settings, &mut splits, from.as_ref(), args)?;
-    let s = gpu.summary();
+    let specs = machine::with_backend!(&machine, b => prepare::check_all(b, &plan, settings, &mut splits, from.as_ref(), args))?;
     let mut summary = oddeven_report::Summary {
         task: task_name(args, &plan),
         seed: args.seed,
@@ -176,7 +177,7 @@ fn train_into(
         data: &data,
         limit: args.limit,
     };
-    execute::run_plan(&gpu, &checked, Some(splits), out, &mut summary)?;
+    machine::with_backend!(&machine, b => execute::run_plan(b, &checked, Some(splits), out, &mut summary))?;
     oddeven_report::render(out, &summary)
         .with_context(|| format!("writing plots and report into {}", out.display()))?;
     // Last, so a directory without summary.json is visibly incomplete.
@@ -188,11 +189,15 @@ fn train_into(
 }
 
 fn devices() -> Result<()> {
+    let cpu = oddeven_cpu::CpuBackend::new(None).context("starting the native CPU backend")?;
+    let s = oddeven_core::Backend::summary(&cpu);
+    println!("{} (native CPU backend, --device cpu)", s.name);
+    println!("  {}", s.driver);
     let adapters = oddeven_core::list_adapters();
     if adapters.is_empty() {
-        anyhow::bail!(
-            "wgpu sees no adapters. Install a GPU driver with Vulkan support, or the software adapter with \
-             `apt-get install mesa-vulkan-drivers`"
+        println!(
+            "wgpu sees no adapters (for the WGSL kernels, install a GPU driver with Vulkan support, or \
+             the software adapter with `apt-get install mesa-vulkan-drivers`)"
         );
     }
     for (summary, limits) in adapters {

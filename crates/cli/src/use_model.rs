@@ -5,13 +5,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use oddeven_core::Gpu;
 use oddeven_data::{split_subset, subset, Dataset, DigitSet, DownloadConfig, SplitConfig};
 use oddeven_models::checkpoint::{self, CheckpointInfo};
 use oddeven_models::{evaluate, predict, Params};
 use serde_json::json;
 
 use crate::args::{EvalArgs, PredictArgs};
+use crate::machine::{with_backend, Machine};
 use crate::prepare::data_ref;
 
 fn load_checkpoint(path: &Path) -> Result<(Params, CheckpointInfo)> {
@@ -83,8 +83,8 @@ pub fn eval(args: &EvalArgs, choice: oddeven_core::DeviceChoice) -> Result<()> {
             .with_context(|| format!("redrawing the test split of the {digits} digits"))?
             .test
     };
-    let gpu = Gpu::new(choice)?;
-    let result = evaluate(&gpu, &params, data_ref(&examples))
+    let machine = Machine::open(choice)?;
+    let result = with_backend!(&machine, b => evaluate(b, &params, data_ref(&examples)))
         .with_context(|| format!("evaluating {}", args.checkpoint.display()))?;
     let stem = args
         .checkpoint
@@ -113,7 +113,7 @@ pub fn eval(args: &EvalArgs, choice: oddeven_core::DeviceChoice) -> Result<()> {
             "loss": result.loss,
             "confusion_matrix": result.confusion,
             "pictures": written,
-            "adapter": gpu.summary().to_string(),
+            "adapter": machine.summary().to_string(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
@@ -227,8 +227,8 @@ pub fn predict_cmd(args: &PredictArgs, choice: oddeven_core::DeviceChoice) -> Re
             names.push(path.display().to_string());
         }
     }
-    let gpu = Gpu::new(choice)?;
-    let probs = predict(&gpu, &params, &features)
+    let machine = Machine::open(choice)?;
+    let probs = with_backend!(&machine, b => predict(b, &params, &features))
         .with_context(|| format!("running {}", args.checkpoint.display()))?;
     let rows: Vec<serde_json::Value> = names
         .iter()

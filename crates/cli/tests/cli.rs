@@ -1,6 +1,7 @@
-//! End to end: the `oddeven` binary on real MNIST subsets (../shared/mnist) with few
-//! examples and epochs on the adapter, checking what lands in the run directory, and
-//! that bad input gives a clear error and a non-zero exit.
+//! End to end: the `oddeven` binary on real MNIST subsets with few examples and epochs,
+//! running the WGSL kernels (`ODDEVEN_DEVICE=software`: lavapipe in CI; other tests use the
+//! default, `auto`), checking what lands in the run directory, and that bad input gives a
+//! clear error and a non-zero exit.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,6 +17,7 @@ fn oddeven(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_oddeven"))
         .args(args)
         .env("ODDEVEN_DATA", mnist_dir())
+        .env("ODDEVEN_DEVICE", "software")
         .output()
         .expect("run oddeven")
 }

@@ -9,7 +9,7 @@ pub enum CoreError {
     NoAdapter { tried: String, hint: String },
 
     /// The device choice string (flag or `ODDEVEN_DEVICE`) is not one we know.
-    #[error("unknown device choice {0:?}: expected one of auto, hardware, software")]
+    #[error("unknown device choice {0:?}: expected one of auto, hardware, software, cpu")]
     BadDeviceChoice(String),
 
     /// An environment variable that selects a variant holds a value we do not know.

@@ -14,17 +14,21 @@ use crate::tensor::{GpuArray, Staging, Tensor};
 /// Environment variable that selects the adapter when no flag does.
 pub const DEVICE_ENV: &str = "ODDEVEN_DEVICE";
 
-/// Which adapter to run on (the `--device` flag and `ODDEVEN_DEVICE`).
+/// Where to run (the `--device` flag and `ODDEVEN_DEVICE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DeviceChoice {
-    /// A hardware GPU if there is one, else the software adapter.
+    /// A hardware GPU if there is one, else the native CPU backend (for [`Gpu::new`]: else
+    /// the software adapter).
     #[default]
     Auto,
     /// A hardware GPU (discrete, integrated or virtual); fail if there is none.
     Hardware,
-    /// The Vulkan software rasteriser (Mesa lavapipe); fail if it is missing.
+    /// The WGSL kernels on the Vulkan software adapter (Mesa lavapipe); fail if it is
+    /// missing.
     Software,
+    /// The native CPU backend (the oddeven-cpu crate), not a wgpu adapter.
+    Cpu,
 }
 
 impl DeviceChoice {
@@ -43,7 +47,8 @@ impl FromStr for DeviceChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(DeviceChoice::Auto),
             "hardware" | "gpu" => Ok(DeviceChoice::Hardware),
-            "software" | "cpu" => Ok(DeviceChoice::Software),
+            "software" | "lavapipe" => Ok(DeviceChoice::Software),
+            "cpu" => Ok(DeviceChoice::Cpu),
             _ => Err(CoreError::BadDeviceChoice(s.to_string())),
         }
     }
@@ -55,6 +60,7 @@ impl fmt::Display for DeviceChoice {
             DeviceChoice::Auto => "auto",
             DeviceChoice::Hardware => "hardware",
             DeviceChoice::Software => "software",
+            DeviceChoice::Cpu => "cpu",
         })
     }
 }
@@ -151,6 +157,7 @@ fn pick_adapter(choice: DeviceChoice) -> Result<wgpu::Adapter> {
         DeviceChoice::Hardware => hardware,
         DeviceChoice::Software => software,
         DeviceChoice::Auto => hardware.or(software),
+        DeviceChoice::Cpu => None,
     };
     picked.ok_or_else(|| {
         let seen = if seen.is_empty() {
@@ -162,6 +169,7 @@ fn pick_adapter(choice: DeviceChoice) -> Result<wgpu::Adapter> {
             DeviceChoice::Hardware => "a hardware GPU (Vulkan, Metal or DX12)",
             DeviceChoice::Software => "the Vulkan software adapter (Mesa lavapipe)",
             DeviceChoice::Auto => "a hardware GPU or the Vulkan software adapter (Mesa lavapipe)",
+            DeviceChoice::Cpu => "a wgpu adapter, but --device cpu is the native CPU backend",
         };
         CoreError::NoAdapter {
             tried: format!("looked for {wanted} with --device {choice}; {seen}"),

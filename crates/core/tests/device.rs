@@ -15,9 +15,16 @@ fn device_choices_parse_and_bad_ones_explain() {
         "software".parse::<DeviceChoice>().unwrap(),
         DeviceChoice::Software
     );
+    assert_eq!("cpu".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cpu);
+    assert_eq!(
+        "lavapipe".parse::<DeviceChoice>().unwrap(),
+        DeviceChoice::Software
+    );
+    let err = Gpu::new(DeviceChoice::Cpu).unwrap_err().to_string();
+    assert!(err.contains("native CPU backend"), "{err}");
     let err = "quantum".parse::<DeviceChoice>().unwrap_err().to_string();
     assert!(
-        err.contains("quantum") && err.contains("auto, hardware, software"),
+        err.contains("quantum") && err.contains("auto, hardware, software, cpu"),
         "{err}"
     );
 }
