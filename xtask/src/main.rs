@@ -38,6 +38,16 @@ commands:
                        cargo run --release -p oddeven-core --example matmul_gflops;
                        criterion's own flags and filters go after `--`:
                          cargo xtask bench -- 'X·W1'
+  bench --compare pytorch [--repeats N] [--models LIST]
+                       the native CPU backend against PyTorch on the CPU, same protocol
+                       (odd digits, full-size split; mlp and softmax 20 full-batch epochs,
+                       cnn 1 epoch in batches of 64), the two run alternately N times
+                       each (default 3): cargo run --release -p oddeven-cpu --example
+                       epoch, then python3 bench/pytorch_reference.py; prints ms/epoch of
+                       both and the ratio. LIST: comma-separated of mlp, softmax, cnn.
+                       Without torch (`python3 -c 'import torch'` fails) it says how to
+                       install it and times oddeven alone. MNIST: ODDEVEN_DATA or
+                       data/mnist.
   fetch-mnist [ARGS…]  build the CLI and run `oddeven fetch-mnist ARGS…` (download MNIST,
                        sha256-verified)
   devices [ARGS…]      build the CLI and run `oddeven devices ARGS…` (the adapters wgpu sees)
@@ -286,6 +296,9 @@ fn test(rest: &[OsString]) -> Result<ExitCode> {
 }
 
 fn bench(rest: &[OsString]) -> Result<ExitCode> {
+    if rest.first().is_some_and(|a| a == "--compare") {
+        return compare(&workspace_root()?, &rest[1..]);
+    }
     let mut criterion = cargo();
     criterion.args(["bench", "--bench", "kernels"]).args(rest);
     let what = format!("cargo bench --bench kernels {}", shown(rest));
@@ -306,4 +319,143 @@ fn bench(rest: &[OsString]) -> Result<ExitCode> {
         "cargo run --release -p oddeven-core --example matmul_gflops",
         table,
     )?))
+}
+
+/// The protocols of `bench --compare pytorch`: (model, epochs).
+const PROTOCOLS: [(&str, usize); 3] = [("mlp", 20), ("softmax", 20), ("cnn", 1)];
+
+/// `bench --compare pytorch [--repeats N] [--models LIST]`: oddeven's CPU backend and
+/// bench/pytorch_reference.py, alternately, on the same protocols.
+fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.to_str()
+                .map(str::to_string)
+                .context("arguments must be UTF-8")
+        })
+        .collect::<Result<_>>()?;
+    let mut repeats = 3usize;
+    let mut models: Vec<String> = PROTOCOLS.iter().map(|p| p.0.to_string()).collect();
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        Some("pytorch") => {}
+        other => bail!("--compare takes `pytorch`, got {other:?}"),
+    }
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--repeats" => repeats = value.parse().context("--repeats")?,
+            "--models" => models = value.split(',').map(|m| m.trim().to_string()).collect(),
+            other => bail!("unknown bench --compare flag {other:?} (--repeats, --models)"),
+        }
+    }
+    if let Some(bad) = models
+        .iter()
+        .find(|m| !PROTOCOLS.iter().any(|p| p.0 == **m))
+    {
+        bail!("unknown model {bad:?} in --models (mlp, softmax, cnn)");
+    }
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "oddeven-cpu",
+        "--example",
+        "epoch",
+    ]);
+    let status = step(
+        "cargo build --release -p oddeven-cpu --example epoch",
+        build,
+    )?;
+    if !status.success() {
+        return Ok(exit_code(status));
+    }
+    let ours = target_dir(root)
+        .join("release")
+        .join("examples")
+        .join("epoch");
+    let script = root.join("bench").join("pytorch_reference.py");
+    let torch = Command::new("python3")
+        .args(["-c", "import torch"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !torch {
+        eprintln!(
+            "xtask: PyTorch is not importable by python3, so oddeven runs alone. Install the \
+             CPU build with\n  pip install torch --index-url https://download.pytorch.org/whl/cpu\n\
+             (or `pip install torch` from PyPI) and run this again."
+        );
+    }
+    let mut rows = Vec::new();
+    for (model, epochs) in PROTOCOLS.iter().filter(|p| models.iter().any(|m| m == p.0)) {
+        let epochs = epochs.to_string();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for r in 0..repeats {
+            let mut cmd = Command::new(&ours);
+            cmd.args(["--model", model, "--epochs", &epochs]);
+            a.push(ms_per_epoch(
+                cmd,
+                &format!("oddeven {model} run {}", r + 1),
+            )?);
+            if torch {
+                let mut cmd = Command::new("python3");
+                cmd.arg(&script)
+                    .args(["--model", model, "--epochs", &epochs]);
+                b.push(ms_per_epoch(
+                    cmd,
+                    &format!("pytorch {model} run {}", r + 1),
+                )?);
+            }
+        }
+        rows.push((model.to_string(), a, b));
+    }
+    println!("\n| model | oddeven cpu ms/epoch | pytorch cpu ms/epoch | ratio (median) |");
+    println!("| --- | --- | --- | --- |");
+    for (model, a, b) in &rows {
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let ratio = if b.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{:.2}", median(a) / median(b))
+        };
+        println!("| {model} | {} | {} | {ratio} |", list(a), list(b));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one benchmark program and reads `ms_per_epoch` from its JSON line.
+fn ms_per_epoch(mut cmd: Command, what: &str) -> Result<f64> {
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("starting {what}"))?;
+    if !out.status.success() {
+        bail!("{what} failed ({})", out.status);
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    eprintln!("==> {what}: {line}");
+    let json: serde_json::Value =
+        serde_json::from_str(line).with_context(|| format!("{what} printed {line:?}"))?;
+    json.get("ms_per_epoch")
+        .and_then(|v| v.as_f64())
+        .with_context(|| format!("{what} printed no ms_per_epoch"))
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
