@@ -213,7 +213,7 @@ impl Backend for CpuBackend {
             trans_a: spec.trans_a,
             trans_b: spec.trans_b,
         };
-        let plan = GemmPlan::new(shape);
+        let plan = GemmPlan::new(shape, self.threads);
         let (a, b, c, threads) = (a.clone(), b.clone(), c.clone(), self.threads);
         // Without a bias the third read lock is taken on `a` again (deduplicated).
         let bias_or_a = bias.cloned().unwrap_or_else(|| a.clone());

@@ -121,7 +121,7 @@ pub(crate) fn conv2d(
         trans_a: false,
         trans_b: false,
     };
-    let plan = GemmPlan::new(shape);
+    let plan = GemmPlan::new(shape, threads);
     Ok(CpuOp::new("conv2d", move |_| {
         let inputs = Reads::new([&x, &w, &bias]);
         let epi = Epilogue {
@@ -169,7 +169,7 @@ pub(crate) fn conv2d_input_backward(
         trans_a: false,
         trans_b: true,
     };
-    let plan = GemmPlan::new(shape);
+    let plan = GemmPlan::new(shape, threads);
     Ok(CpuOp::new("conv2d_input_backward", move |_| {
         let inputs = Reads::new([&dy, &w]);
         let (dy, w) = (inputs.get(0), inputs.get(1));
@@ -214,7 +214,7 @@ pub(crate) fn conv2d_weight_backward(
         trans_a: true,
         trans_b: false,
     };
-    let plan = GemmPlan::new(shape);
+    let plan = GemmPlan::new(shape, threads);
     Ok(CpuOp::new("conv2d_weight_backward", move |_| {
         let inputs = Reads::new([&x, &dy]);
         let (x, dy) = (inputs.get(0), inputs.get(1));

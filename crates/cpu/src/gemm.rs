@@ -57,6 +57,49 @@ impl GemmShape {
             MatRef::from_row_major_slice(b, self.k, self.n)
         }
     }
+
+    /// The columns `depth` of op(A) and the same rows of op(B): one slice of the inner
+    /// dimension.
+    fn depth_slice<'a>(
+        &self,
+        a: &'a [f32],
+        b: &'a [f32],
+        depth: std::ops::Range<usize>,
+    ) -> (MatRef<'a, f32>, MatRef<'a, f32>) {
+        let lhs = self.lhs(a, 0..self.m).subcols(depth.start, depth.len());
+        let rhs = self.rhs(b).subrows(depth.start, depth.len());
+        (lhs, rhs)
+    }
+}
+
+/// Output elements up to which a long inner dimension is split between threads (each
+/// thread's partial product stays in its L2).
+const SPLIT_K_MAX_OUTPUT: usize = 64 * 1024;
+/// Inner length from which splitting it pays.
+const SPLIT_K_MIN_DEPTH: usize = 2048;
+
+/// c = Σ over `parts` slices of the inner dimension of op(a)·op(b), each slice one
+/// single-threaded faer product into its own partial; the partials are summed in order.
+fn split_k(s: &GemmShape, a: &[f32], b: &[f32], c: &mut [f32], partials: &mut [f32]) {
+    let parts = partials.len() / (s.m * s.n);
+    let per = s.k.div_ceil(parts.max(1));
+    partials
+        .par_chunks_mut(s.m * s.n)
+        .enumerate()
+        .for_each(|(p, part)| {
+            let start = (p * per).min(s.k);
+            let end = (start + per).min(s.k);
+            let (lhs, rhs) = s.depth_slice(a, b, start..end);
+            let dst = MatMut::from_row_major_slice_mut(part, s.m, s.n);
+            faer::linalg::matmul::matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+        });
+    let mut blocks = partials.chunks_exact(s.m * s.n);
+    if let Some(first) = blocks.next() {
+        c.copy_from_slice(first);
+    }
+    for block in blocks {
+        c.iter_mut().zip(block).for_each(|(c, &p)| *c += p);
+    }
 }
 
 /// c (m×n, row-major) = op(a)·op(b) through faer, then the epilogue.
@@ -95,8 +138,10 @@ fn gemm(threads: usize, s: &GemmShape, a: &[f32], b: &[f32], c: &mut [f32], epi:
 enum Path {
     /// faer (all shapes).
     Faer,
-    /// Few output columns, Aᵀ·B: a stream of axpys over rows ([`skinny::tn`]).
+    /// Aᵀ·B with a small side: a stream of axpys over rows ([`skinny::tn`]).
     SkinnyTn,
+    /// A long inner dimension into a small output: one slice of it per thread.
+    SplitK,
 }
 
 /// A product's shape, its path and the scratch that path needs (allocated here, when the
@@ -108,10 +153,16 @@ pub(crate) struct GemmPlan {
 }
 
 impl GemmPlan {
-    pub(crate) fn new(shape: GemmShape) -> Self {
+    pub(crate) fn new(shape: GemmShape, threads: usize) -> Self {
         let s = shape;
-        let (path, scratch) = if s.n <= skinny::MAX_N && s.trans_a && !s.trans_b {
+        let (path, scratch) = if s.m.min(s.n) <= skinny::SMALL && s.trans_a && !s.trans_b {
             (Path::SkinnyTn, skinny::tn_scratch(s.m, s.k, s.n))
+        } else if threads > 1
+            && s.m < MIN_ROWS_PER_THREAD * threads
+            && s.m * s.n <= SPLIT_K_MAX_OUTPUT
+            && s.k >= SPLIT_K_MIN_DEPTH
+        {
+            (Path::SplitK, vec![0.0; threads * s.m * s.n])
         } else {
             (Path::Faer, Vec::new())
         };
@@ -135,8 +186,12 @@ impl GemmPlan {
         let mut scratch = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
         match self.path {
             Path::Faer => gemm(threads, s, a, b, c, epi),
-            Path::SkinnyTn => {
-                skinny::tn(a, b, c, s.m, s.n, &mut scratch);
+            Path::SkinnyTn | Path::SplitK => {
+                if self.path == Path::SkinnyTn {
+                    skinny::tn(a, b, c, s.m, s.n, &mut scratch);
+                } else {
+                    split_k(s, a, b, c, &mut scratch);
+                }
                 if epi.bias.is_some() || epi.relu {
                     epilogue(c, s.n, epi);
                 }

@@ -361,17 +361,28 @@ pub(crate) fn adam(p: &CpuTensor, g: &CpuTensor, m: &CpuTensor, v: &CpuTensor) -
         let [lr, b1, b2, eps, c1, c2, ..] = hyper_values(&step.adam, step.lr, step.adam_step);
         let g = g.read();
         let (mut p, mut m, mut v) = (p.write(), m.write(), v.write());
-        p.par_chunks_mut(CHUNK)
-            .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
-            .zip(g.par_chunks(CHUNK))
-            .for_each(|((p, (m, v)), g)| {
+        let arch = pulp::Arch::new();
+        let update = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| {
+            // Inside the dispatch the sqrt and divisions vectorise at the CPU's width;
+            // IEEE sqrt and division are exact, so the bits do not depend on it.
+            arch.dispatch(|| {
                 for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
                     // The reference's expression, operation for operation (same bits).
                     *m = b1 * *m + (1.0 - b1) * g;
                     *v = b2 * *v + (1.0 - b2) * g * g;
                     *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
                 }
-            });
+            })
+        };
+        if p.len() <= CHUNK {
+            // One task: not worth a trip through the pool (biases, small layers).
+            update(&mut p, &mut m, &mut v, &g);
+            return Ok(());
+        }
+        p.par_chunks_mut(CHUNK)
+            .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
+            .zip(g.par_chunks(CHUNK))
+            .for_each(|((p, (m, v)), g)| update(p, m, v, g));
         Ok(())
     }))
 }

@@ -38,6 +38,41 @@ fn check(op: &'static str, g: &Pool2dGeometry, indices: &CpuIndices) -> Result<(
     Ok(())
 }
 
+/// One output row (n, oh): for each window, the channels compared tap by tap in scan
+/// order with branch-free selects (so they vectorise); strictly greater wins, so ties
+/// keep the earlier element.
+#[inline(always)]
+fn pool_row(x: &[f32], g: &Pool2dGeometry, row: usize, out: &mut [f32], arg: &mut [u32]) {
+    let (oh_n, c) = (g.out_h(), g.channels);
+    let (n, oh) = (row / oh_n, row % oh_n);
+    let at = |kh: usize, ow: usize, kw: usize| {
+        ((n * g.in_h + oh * g.stride + kh) * g.in_w + ow * g.stride + kw) * c
+    };
+    for (ow, (best, idx)) in out
+        .chunks_exact_mut(c)
+        .zip(arg.chunks_exact_mut(c))
+        .enumerate()
+    {
+        let first = at(0, ow, 0);
+        best.copy_from_slice(&x[first..first + c]);
+        for (ch, i) in idx.iter_mut().enumerate() {
+            *i = (first + ch) as u32;
+        }
+        for kh in 0..g.size {
+            for kw in 0..g.size {
+                let base = at(kh, ow, kw);
+                let taps = &x[base..base + c];
+                for (ch, ((b, i), &v)) in best.iter_mut().zip(idx.iter_mut()).zip(taps).enumerate()
+                {
+                    let greater = v > *b;
+                    *b = if greater { v } else { *b };
+                    *i = if greater { (base + ch) as u32 } else { *i };
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn max_pool2d(
     x: &CpuTensor,
     out: &CpuTensor,
@@ -54,37 +89,13 @@ pub(crate) fn max_pool2d(
     Ok(CpuOp::new("max_pool2d", move |_| {
         let x = x.read();
         let (mut out, mut argmax) = (out.write(), argmax.write());
-        let (oh_n, ow_n, c) = (g.out_h(), g.out_w(), g.channels);
+        let (ow_n, c) = (g.out_w(), g.channels);
+        let arch = pulp::Arch::new();
         out.par_chunks_mut(ow_n * c)
             .zip(argmax.par_chunks_mut(ow_n * c))
             .enumerate()
             .for_each(|(row, (out, arg))| {
-                let (n, oh) = (row / oh_n, row % oh_n);
-                let at = |kh: usize, ow: usize, kw: usize| {
-                    ((n * g.in_h + oh * g.stride + kh) * g.in_w + ow * g.stride + kw) * c
-                };
-                for ow in 0..ow_n {
-                    let (best, idx) = (&mut out[ow * c..][..c], &mut arg[ow * c..][..c]);
-                    let first = at(0, ow, 0);
-                    best.copy_from_slice(&x[first..first + c]);
-                    for (ch, i) in idx.iter_mut().enumerate() {
-                        *i = (first + ch) as u32;
-                    }
-                    for kh in 0..g.size {
-                        for kw in 0..g.size {
-                            let base = at(kh, ow, kw);
-                            let taps = x[base..base + c].iter().enumerate();
-                            for ((b, i), (ch, &v)) in best.iter_mut().zip(idx.iter_mut()).zip(taps)
-                            {
-                                // Strictly greater: ties keep the earlier element.
-                                if v > *b {
-                                    *b = v;
-                                    *i = (base + ch) as u32;
-                                }
-                            }
-                        }
-                    }
-                }
+                arch.dispatch(|| pool_row(&x, &g, row, out, arg));
             });
         Ok(())
     }))

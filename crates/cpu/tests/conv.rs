@@ -34,6 +34,17 @@ fn geometries() -> Vec<Conv2dGeometry> {
             }
         }
     }
+    // The CNN's first conv at batch 3 (a 9×2352·2352×32 weight gradient).
+    v.push(Conv2dGeometry {
+        batch: 3,
+        in_h: 28,
+        in_w: 28,
+        in_c: 1,
+        out_c: 32,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+    });
     // The CNN's second conv at batch 2.
     v.push(Conv2dGeometry {
         batch: 2,

@@ -8,13 +8,17 @@ use oddeven_core::kernels::loss::OutputKind;
 use oddeven_core::kernels::matmul::MatmulSpec;
 use oddeven_core::{Backend, CoreError, ReferenceBackend, StepValues};
 
-const SHAPES: [(usize, usize, usize); 5] = [
+const SHAPES: [(usize, usize, usize); 7] = [
     (1, 1, 1),
     (7, 13, 5),
     (33, 784, 300),
     (1000, 784, 5),
     // Tall enough for the row-block path of the GEMM (≥ 256 rows per thread).
     (1100, 37, 19),
+    // A long inner dimension into a small output: split between the threads.
+    (20, 2500, 30),
+    // Aᵀ·B with the short side first (axpys along n).
+    (9, 3000, 32),
 ];
 
 /// op(A)·op(B) (+ bias) (ReLU) of one shape on a backend.
