@@ -95,7 +95,8 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 /// One row of the loss: writes grad·scale, returns the row's loss (the reference's
-/// formulas in f64, without its per-row allocations).
+/// formulas in f64, without its per-row allocations; softmax reuses its exponentials,
+/// which halves the row's transcendental calls).
 fn row_loss(kind: OutputKind, z: &[f32], y: &[f32], grad: &mut [f32], scale: f64) -> f64 {
     let mut loss = 0.0;
     match kind {
@@ -104,12 +105,25 @@ fn row_loss(kind: OutputKind, z: &[f32], y: &[f32], grad: &mut [f32], scale: f64
                 .iter()
                 .map(|&v| v as f64)
                 .fold(f64::NEG_INFINITY, f64::max);
-            let log_sum = z.iter().map(|&v| (v as f64 - zmax).exp()).sum::<f64>().ln();
-            for ((&z, &y), g) in z.iter().zip(y).zip(grad.iter_mut()) {
+            // Keep the exponentials for the gradient (rows wider than the stack buffer
+            // recompute them, as the reference does).
+            let mut exps = [0.0f64; 16];
+            let cached = z.len() <= exps.len();
+            let mut sum = 0.0;
+            for (j, &v) in z.iter().enumerate() {
+                let e = (v as f64 - zmax).exp();
+                if cached {
+                    exps[j] = e;
+                }
+                sum += e;
+            }
+            let log_sum = sum.ln();
+            for (j, ((&z, &y), g)) in z.iter().zip(y).zip(grad.iter_mut()).enumerate() {
                 let (z, y) = (z as f64, y as f64);
                 let log_p = z - zmax - log_sum;
                 loss -= y * log_p;
-                *g = ((log_p.exp() - y) * scale) as f32;
+                let p = if cached { exps[j] / sum } else { log_p.exp() };
+                *g = ((p - y) * scale) as f32;
             }
         }
         OutputKind::Sigmoid => {
