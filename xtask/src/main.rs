@@ -44,7 +44,9 @@ commands:
                        cnn 1 epoch in batches of 64), the two run alternately N times
                        each (default 3): cargo run --release -p oddeven-cpu --example
                        epoch, then python3 bench/pytorch_reference.py; prints ms/epoch of
-                       both and the ratio. LIST: comma-separated of mlp, softmax, cnn.
+                       both and the ratio. LIST: comma-separated of mlp, softmax, cnn
+                       and paper (the six-run schedule at 300 epochs, timed whole; only
+                       when named: minutes per run).
                        Without torch (`python3 -c 'import torch'` fails) it says how to
                        install it and times oddeven alone. MNIST: ODDEVEN_DATA or
                        data/mnist.
@@ -321,8 +323,9 @@ fn bench(rest: &[OsString]) -> Result<ExitCode> {
     )?))
 }
 
-/// The protocols of `bench --compare pytorch`: (model, epochs).
-const PROTOCOLS: [(&str, usize); 3] = [("mlp", 20), ("softmax", 20), ("cnn", 1)];
+/// The protocols of `bench --compare pytorch`: (model, epochs). `paper` (the six-run
+/// schedule, timed whole) runs only when --models names it.
+const PROTOCOLS: [(&str, usize); 4] = [("mlp", 20), ("softmax", 20), ("cnn", 1), ("paper", 300)];
 
 /// `bench --compare pytorch [--repeats N] [--models LIST]`: oddeven's CPU backend and
 /// bench/pytorch_reference.py, alternately, on the same protocols.
@@ -336,7 +339,7 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         })
         .collect::<Result<_>>()?;
     let mut repeats = 3usize;
-    let mut models: Vec<String> = PROTOCOLS.iter().map(|p| p.0.to_string()).collect();
+    let mut models: Vec<String> = PROTOCOLS[..3].iter().map(|p| p.0.to_string()).collect();
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("pytorch") => {}
@@ -354,7 +357,7 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         .iter()
         .find(|m| !PROTOCOLS.iter().any(|p| p.0 == **m))
     {
-        bail!("unknown model {bad:?} in --models (mlp, softmax, cnn)");
+        bail!("unknown model {bad:?} in --models (mlp, softmax, cnn, paper)");
     }
     let mut build = cargo();
     build.args([
@@ -392,29 +395,38 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
     let mut rows = Vec::new();
     for (model, epochs) in PROTOCOLS.iter().filter(|p| models.iter().any(|m| m == p.0)) {
         let epochs = epochs.to_string();
+        // The paper schedule is timed whole (seconds), the others per epoch (ms).
+        let field = if *model == "paper" {
+            "seconds"
+        } else {
+            "ms_per_epoch"
+        };
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for r in 0..repeats {
             let mut cmd = Command::new(&ours);
             cmd.args(["--model", model, "--epochs", &epochs]);
-            a.push(ms_per_epoch(
+            a.push(measure(
                 cmd,
+                field,
                 &format!("oddeven {model} run {}", r + 1),
             )?);
             if torch {
                 let mut cmd = Command::new("python3");
                 cmd.arg(&script)
                     .args(["--model", model, "--epochs", &epochs]);
-                b.push(ms_per_epoch(
+                b.push(measure(
                     cmd,
+                    field,
                     &format!("pytorch {model} run {}", r + 1),
                 )?);
             }
         }
         rows.push((model.to_string(), a, b));
     }
-    println!("\n| model | oddeven cpu ms/epoch | pytorch cpu ms/epoch | ratio (median) |");
+    println!("\n| model | oddeven cpu | pytorch cpu | ratio (median) |");
     println!("| --- | --- | --- | --- |");
     for (model, a, b) in &rows {
+        let unit = if model == "paper" { " s" } else { " ms/epoch" };
         let list = |v: &[f64]| {
             v.iter()
                 .map(|x| format!("{x:.0}"))
@@ -426,13 +438,17 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         } else {
             format!("{:.2}", median(a) / median(b))
         };
-        println!("| {model} | {} | {} | {ratio} |", list(a), list(b));
+        println!(
+            "| {model} | {}{unit} | {}{unit} | {ratio} |",
+            list(a),
+            list(b)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs one benchmark program and reads `ms_per_epoch` from its JSON line.
-fn ms_per_epoch(mut cmd: Command, what: &str) -> Result<f64> {
+/// Runs one benchmark program and reads `field` from its JSON line.
+fn measure(mut cmd: Command, field: &str, what: &str) -> Result<f64> {
     let out = cmd
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -445,9 +461,9 @@ fn ms_per_epoch(mut cmd: Command, what: &str) -> Result<f64> {
     eprintln!("==> {what}: {line}");
     let json: serde_json::Value =
         serde_json::from_str(line).with_context(|| format!("{what} printed {line:?}"))?;
-    json.get("ms_per_epoch")
+    json.get(field)
         .and_then(|v| v.as_f64())
-        .with_context(|| format!("{what} printed no ms_per_epoch"))
+        .with_context(|| format!("{what} printed no {field}"))
 }
 
 fn median(v: &[f64]) -> f64 {
