@@ -3,9 +3,11 @@
 //!
 //! faer 0.24 was the fastest of the crates we measured on the target machine (see
 //! `benches/gemm.rs` and docs/BENCHMARKS.md): its x86 kernels detect AVX-512 at run time.
-//! Tall products (the data-set-sized ones) are split into one contiguous block of rows per
-//! thread, each a single-threaded faer call followed by the epilogue on the same rows, so
-//! the bias and ReLU run on rows the thread just wrote. Short products go to faer whole
+//! Tall products (the data-set-sized ones) are split into a few contiguous blocks of rows
+//! per thread, each a single-threaded faer call followed by the epilogue on the same rows,
+//! so the bias and ReLU run on rows the thread just wrote. Long inner dimensions into
+//! small outputs are split along the inner dimension instead (partials summed in order),
+//! and Aᵀ·B with a small side streams through [`crate::skinny`]. Short products go to faer whole
 //! with `Par::rayon`, which schedules faer's own tiles on the same pool. Either way every
 //! element of C is one dot product in a fixed order, so results do not depend on
 //! scheduling: a seed gives the same bits run after run.
@@ -19,6 +21,9 @@ use crate::skinny;
 
 /// Rows per thread below which splitting by rows stops paying (each block packs B anew).
 const MIN_ROWS_PER_THREAD: usize = 256;
+/// Row blocks per thread of a tall product (block boundaries depend on the shape and the
+/// thread count only, never on scheduling).
+const BLOCKS_PER_THREAD: usize = 4;
 
 /// Shape and transposes of one product: op(A) is m×k, op(B) is k×n.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +111,10 @@ fn split_k(s: &GemmShape, a: &[f32], b: &[f32], c: &mut [f32], partials: &mut [f
 fn gemm(threads: usize, s: &GemmShape, a: &[f32], b: &[f32], c: &mut [f32], epi: Epilogue<'_>) {
     let rhs = s.rhs(b);
     if threads > 1 && s.m >= MIN_ROWS_PER_THREAD * threads {
-        let rows = s.m.div_ceil(threads);
+        // A few blocks per thread, so a thread the OS delays (a shared machine) does not
+        // hold the others up; each block packs B again, ~1 % of its work at this size.
+        let blocks = (s.m / MIN_ROWS_PER_THREAD).clamp(threads, BLOCKS_PER_THREAD * threads);
+        let rows = s.m.div_ceil(blocks);
         c.par_chunks_mut(rows * s.n)
             .enumerate()
             .for_each(|(i, block)| {
@@ -162,7 +170,8 @@ impl GemmPlan {
             && s.m * s.n <= SPLIT_K_MAX_OUTPUT
             && s.k >= SPLIT_K_MIN_DEPTH
         {
-            (Path::SplitK, vec![0.0; threads * s.m * s.n])
+            // Two slices per thread, for balance when a thread is delayed.
+            (Path::SplitK, vec![0.0; 2 * threads * s.m * s.n])
         } else {
             (Path::Faer, Vec::new())
         };
