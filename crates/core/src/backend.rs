@@ -15,9 +15,9 @@
 
 use std::fmt::Debug;
 
+use crate::adapter::AdapterSummary;
 use crate::error::Result;
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
-use crate::gpu::AdapterSummary;
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::MatmulSpec;
 use crate::step::StepValues;

@@ -2,10 +2,11 @@
 //! [`Dispatch`] once; a run writes the per-step uniform, records the ops into one command
 //! encoder (compute passes broken only where a buffer is cleared) and submits it.
 
+use crate::adapter::AdapterSummary;
 use crate::backend::{Backend, Handle};
 use crate::error::Result;
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
-use crate::gpu::{AdapterSummary, Gpu};
+use crate::gpu::Gpu;
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::MatmulSpec;
 use crate::kernels::{activation, adam, conv, loss, matmul, pool, reduce, Dispatch};

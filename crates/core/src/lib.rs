@@ -6,6 +6,7 @@
 //!   training step records into one compute pass.
 //! - [`cpu`]: a plain-Rust reference for every kernel, the oracle of the tests.
 
+pub mod adapter;
 pub mod backend;
 pub mod cpu;
 pub mod error;
@@ -20,10 +21,11 @@ pub mod step_table;
 pub mod tensor;
 pub mod testing;
 
+pub use adapter::{list_adapters, AdapterSummary, DeviceChoice, DEVICE_ENV};
 pub use backend::{Backend, Handle};
 pub use error::{CoreError, Result};
 pub use geometry::{Conv2dGeometry, Pool2dGeometry};
-pub use gpu::{list_adapters, AdapterSummary, DeviceChoice, Gpu, DEVICE_ENV};
+pub use gpu::Gpu;
 pub use gpu_backend::GpuOp;
 pub use kernels::Dispatch;
 pub use reference::ReferenceBackend;

@@ -3,7 +3,8 @@
 
 use std::sync::OnceLock;
 
-use crate::gpu::{DeviceChoice, Gpu};
+use crate::adapter::DeviceChoice;
+use crate::gpu::Gpu;
 
 fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")

@@ -22,6 +22,11 @@ use crate::gpu::Gpu;
 use crate::tensor::Tensor;
 
 const SRC: &str = include_str!("../../../../shaders/conv2d.wgsl");
+/// The direct convolution builds on conv2d.wgsl's parameters and helpers.
+const DIRECT_SRC: &str = concat!(
+    include_str!("../../../../shaders/conv2d.wgsl"),
+    include_str!("../../../../shaders/conv2d_direct.wgsl")
+);
 
 /// Environment variable that forces a forward variant: `im2col` or `direct`.
 pub const VARIANT_ENV: &str = "ODDEVEN_CONV";
@@ -213,7 +218,7 @@ pub fn conv2d_direct(
         (_, false) => ("conv2d_direct_any", [1, 7, 8, 9]),
     };
     let constants = [("RELU", if relu { 1.0 } else { 0.0 })];
-    let pipeline = gpu.pipeline("conv2d.wgsl", SRC, entry, &constants)?;
+    let pipeline = gpu.pipeline("conv2d_direct.wgsl", DIRECT_SRC, entry, &constants)?;
     let items = g.out_pixels().div_ceil(8) * g.out_c.div_ceil(16);
     build(
         gpu,

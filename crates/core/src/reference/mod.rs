@@ -3,117 +3,21 @@
 //! other backends are tested against — "one graph, two backends" — and the CPU side of
 //! the models' gradient checks. Slow by design: use it on small batches.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
-
+use crate::adapter::AdapterSummary;
 use crate::backend::{Backend, Handle};
 use crate::cpu;
 use crate::error::{CoreError, Result};
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
-use crate::gpu::AdapterSummary;
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::{as_matrix, shape_dims, MatmulSpec};
 use crate::kernels::reduce::split_first_axis;
 use crate::step::StepValues;
 
-/// Host memory behind a shared handle; clones (and reshapes) share it.
-#[derive(Clone)]
-pub struct HostArray<T> {
-    data: Arc<Mutex<Vec<T>>>,
-    shape: Vec<usize>,
-}
+mod host;
+mod image;
 
-/// f32 tensor of the reference backend.
-pub type HostTensor = HostArray<f32>;
-/// u32 array of the reference backend.
-pub type HostIndices = HostArray<u32>;
-
-impl<T: Clone> HostArray<T> {
-    fn new(shape: &[usize], data: Vec<T>) -> Self {
-        HostArray {
-            data: Arc::new(Mutex::new(data)),
-            shape: shape.to_vec(),
-        }
-    }
-    fn lock(&self) -> MutexGuard<'_, Vec<T>> {
-        // A poisoned lock means a panic elsewhere mid-op; the data is still plain values.
-        self.data.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    /// A copy of the contents. Ops copy their inputs before writing their outputs, so an
-    /// op whose input and output share storage never holds two locks at once.
-    pub fn get(&self) -> Vec<T> {
-        self.lock().clone()
-    }
-    fn set(&self, values: Vec<T>) {
-        *self.lock() = values;
-    }
-}
-
-impl<T> fmt::Debug for HostArray<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HostArray{:?}", self.shape)
-    }
-}
-
-impl<T: Clone> Handle for HostArray<T> {
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-}
-
-/// What a reference op does when it runs.
-type HostFn = Box<dyn Fn(&StepValues) -> Result<()> + Send + Sync>;
-
-/// An op of the reference backend: a closure over its operands.
-pub struct HostOp {
-    name: String,
-    run: HostFn,
-}
-
-impl fmt::Debug for HostOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HostOp({})", self.name)
-    }
-}
-
-fn op(name: &str, f: impl Fn(&StepValues) -> Result<()> + Send + Sync + 'static) -> HostOp {
-    HostOp {
-        name: name.to_string(),
-        run: Box::new(f),
-    }
-}
-
-fn shape_err(op: &'static str, detail: String) -> CoreError {
-    CoreError::Shape { op, detail }
-}
-
-fn same_len(op: &'static str, tensors: &[&HostTensor]) -> Result<()> {
-    let n = tensors[0].len();
-    if tensors.iter().any(|t| t.len() != n) {
-        let shapes: Vec<_> = tensors.iter().map(|t| t.shape.clone()).collect();
-        return Err(shape_err(
-            op,
-            format!("operands must have equal sizes, got {shapes:?}"),
-        ));
-    }
-    Ok(())
-}
-
-fn check_lens(op: &'static str, operands: &[(&HostTensor, usize)]) -> Result<()> {
-    for (i, (t, want)) in operands.iter().enumerate() {
-        if t.len() != *want {
-            return Err(shape_err(
-                op,
-                format!(
-                    "operand {} has shape {:?}, expected {want} elements",
-                    i + 1,
-                    t.shape
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
+use host::{op, same_len, shape_err};
+pub use host::{HostArray, HostIndices, HostOp, HostTensor};
 
 /// The reference backend (no state: every op owns its operands).
 #[derive(Debug, Clone, Copy, Default)]
@@ -420,21 +324,7 @@ impl Backend for ReferenceBackend {
         g: &Conv2dGeometry,
         relu: bool,
     ) -> Result<HostOp> {
-        g.validate()?;
-        check_lens(
-            "conv2d",
-            &[
-                (x, g.input_len()),
-                (w, g.weight_len()),
-                (bias, g.out_c),
-                (out, g.output_len()),
-            ],
-        )?;
-        let (x, w, bias, out, g) = (x.clone(), w.clone(), bias.clone(), out.clone(), *g);
-        Ok(op("conv2d", move |_| {
-            out.set(cpu::conv2d(&x.get(), &w.get(), &bias.get(), &g, relu));
-            Ok(())
-        }))
+        image::conv2d(x, w, bias, out, g, relu)
     }
     fn conv2d_input_backward(
         &self,
@@ -443,20 +333,7 @@ impl Backend for ReferenceBackend {
         dx: &HostTensor,
         g: &Conv2dGeometry,
     ) -> Result<HostOp> {
-        g.validate()?;
-        check_lens(
-            "conv2d_input_backward",
-            &[
-                (dy, g.output_len()),
-                (w, g.weight_len()),
-                (dx, g.input_len()),
-            ],
-        )?;
-        let (dy, w, dx, g) = (dy.clone(), w.clone(), dx.clone(), *g);
-        Ok(op("conv2d_input_backward", move |_| {
-            dx.set(cpu::conv2d_input_backward(&dy.get(), &w.get(), &g));
-            Ok(())
-        }))
+        image::conv2d_input_backward(dy, w, dx, g)
     }
     fn conv2d_weight_backward(
         &self,
@@ -466,23 +343,7 @@ impl Backend for ReferenceBackend {
         db: &HostTensor,
         g: &Conv2dGeometry,
     ) -> Result<HostOp> {
-        g.validate()?;
-        check_lens(
-            "conv2d_weight_backward",
-            &[
-                (x, g.input_len()),
-                (dy, g.output_len()),
-                (dw, g.weight_len()),
-                (db, g.out_c),
-            ],
-        )?;
-        let (x, dy, dw, db, g) = (x.clone(), dy.clone(), dw.clone(), db.clone(), *g);
-        Ok(op("conv2d_weight_backward", move |_| {
-            let (w_grad, b_grad) = cpu::conv2d_weight_backward(&x.get(), &dy.get(), &g);
-            dw.set(w_grad);
-            db.set(b_grad);
-            Ok(())
-        }))
+        image::conv2d_weight_backward(x, dy, dw, db, g)
     }
     fn max_pool2d(
         &self,
@@ -491,25 +352,7 @@ impl Backend for ReferenceBackend {
         argmax: &HostIndices,
         g: &Pool2dGeometry,
     ) -> Result<HostOp> {
-        g.validate()?;
-        check_lens("max_pool2d", &[(x, g.input_len()), (out, g.output_len())])?;
-        if argmax.len() != g.output_len() {
-            return Err(shape_err(
-                "max_pool2d",
-                format!(
-                    "argmax {:?}, expected {} entries",
-                    argmax.shape,
-                    g.output_len()
-                ),
-            ));
-        }
-        let (x, out, argmax, g) = (x.clone(), out.clone(), argmax.clone(), *g);
-        Ok(op("max_pool2d", move |_| {
-            let (values, index) = cpu::max_pool2d(&x.get(), &g);
-            out.set(values);
-            argmax.set(index);
-            Ok(())
-        }))
+        image::max_pool2d(x, out, argmax, g)
     }
     fn max_pool2d_backward(
         &self,
@@ -518,26 +361,7 @@ impl Backend for ReferenceBackend {
         dx: &HostTensor,
         g: &Pool2dGeometry,
     ) -> Result<HostOp> {
-        g.validate()?;
-        check_lens(
-            "max_pool2d_backward",
-            &[(dy, g.output_len()), (dx, g.input_len())],
-        )?;
-        if argmax.len() != g.output_len() {
-            return Err(shape_err(
-                "max_pool2d_backward",
-                format!(
-                    "argmax {:?}, expected {} entries",
-                    argmax.shape,
-                    g.output_len()
-                ),
-            ));
-        }
-        let (dy, argmax, dx, g) = (dy.clone(), argmax.clone(), dx.clone(), *g);
-        Ok(op("max_pool2d_backward", move |_| {
-            dx.set(cpu::max_pool2d_backward(&dy.get(), &argmax.get(), &g));
-            Ok(())
-        }))
+        image::max_pool2d_backward(dy, argmax, dx, g)
     }
 
     fn run(&self, ops: &[&HostOp], step: &StepValues) -> Result<()> {
