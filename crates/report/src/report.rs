@@ -43,6 +43,7 @@ fn write_all(md: &mut String, s: &Summary) -> std::fmt::Result {
     }
     writeln!(md, "- Runs: {}\n", s.runs.len())?;
     runs_table(md, s)?;
+    test_history_table(md, &s.runs)?;
     transfer_tables(md, &s.transfer, &s.significance)?;
     study_table(md, &s.runs)?;
     seed_table(md, s)?;
@@ -89,6 +90,45 @@ fn runs_table(md: &mut String, s: &Summary) -> std::fmt::Result {
             secs(r.train_seconds),
             r.ms_per_epoch().map_or("—".to_string(), secs),
         )?;
+    }
+    writeln!(md)
+}
+
+/// Test accuracy after each evaluated epoch (`--eval-every`): with few epochs, the speed of
+/// learning only shows here.
+fn test_history_table(md: &mut String, runs: &[RunSummary]) -> std::fmt::Result {
+    let with: Vec<&RunSummary> = runs
+        .iter()
+        .filter(|r| !r.test_accuracy_history.is_empty())
+        .collect();
+    let mut epochs: Vec<usize> = with
+        .iter()
+        .flat_map(|r| r.test_accuracy_history.iter().map(|&(e, _)| e))
+        .collect();
+    epochs.sort_unstable();
+    epochs.dedup();
+    if with.is_empty() || epochs.len() > 40 {
+        return Ok(());
+    }
+    writeln!(
+        md,
+        "### Test accuracy during training
+"
+    )?;
+    let head: Vec<String> = epochs.iter().map(|e| format!("epoch {e}")).collect();
+    writeln!(md, "| run | {} |", head.join(" | "))?;
+    writeln!(md, "|---|{}", "---|".repeat(epochs.len()))?;
+    for r in with {
+        let cells: Vec<String> = epochs
+            .iter()
+            .map(|e| {
+                r.test_accuracy_history
+                    .iter()
+                    .find(|(x, _)| x == e)
+                    .map_or("—".to_string(), |&(_, a)| acc(a))
+            })
+            .collect();
+        writeln!(md, "| {} | {} |", cell(&r.name), cells.join(" | "))?;
     }
     writeln!(md)
 }
@@ -189,7 +229,12 @@ fn transfer_tables(
 fn study_table(md: &mut String, runs: &[RunSummary]) -> std::fmt::Result {
     let rows: Vec<_> = (STUDY_RESULTS.iter())
         .filter_map(|st| {
-            let ours: Vec<&RunSummary> = runs.iter().filter(|r| r.name == st.run).collect();
+            // The study trained softmax regression and the MLP: other networks that reuse
+            // a run name (the CNN recipe's transfer-odd-even) are not its runs.
+            let ours: Vec<&RunSummary> = runs
+                .iter()
+                .filter(|r| r.name == st.run && matches!(r.model.as_str(), "mlp" | "softmax"))
+                .collect();
             (!ours.is_empty()).then_some((st, ours))
         })
         .collect();

@@ -352,3 +352,20 @@ fn edge_no_runs_at_all() {
     let md = std::fs::read_to_string(dir.path().join(REPORT_FILE)).unwrap();
     assert!(md.contains("No runs.") && !md.contains("Study vs oddeven"));
 }
+
+#[test]
+fn per_epoch_test_accuracy_and_only_the_studys_models_beside_the_study() {
+    let mut s = study_summary();
+    s.runs[4].test_accuracy_history = vec![(0, 0.2), (1, 0.9512), (2, 0.98)];
+    let md = oddeven_report::render_markdown(&s);
+    assert!(md.contains("### Test accuracy during training"), "{md}");
+    assert!(
+        md.contains("| transfer-odd-even | 0.2000 | 0.9512 | 0.9800 |"),
+        "{md}"
+    );
+    // A CNN run named like a study run is not the study's network.
+    for r in &mut s.runs {
+        r.model = "cnn".into();
+    }
+    assert!(!oddeven_report::render_markdown(&s).contains("## Study vs oddeven"));
+}
