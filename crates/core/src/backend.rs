@@ -52,6 +52,21 @@ pub trait Backend {
 
     /// A zero-filled tensor.
     fn zeros(&self, shape: &[usize], label: &str) -> Result<Self::Tensor>;
+    /// Zero tensors of the given shapes, and — where the backend packs them into one
+    /// buffer — that buffer as one flat tensor (padding between the parts stays zero), so
+    /// an elementwise op such as Adam can run over all of them in one launch. The default
+    /// allocates them separately (no whole).
+    fn zeros_packed(
+        &self,
+        shapes: &[Vec<usize>],
+        label: &str,
+    ) -> Result<(Option<Self::Tensor>, Vec<Self::Tensor>)> {
+        let parts = shapes
+            .iter()
+            .map(|s| self.zeros(s, label))
+            .collect::<Result<_>>()?;
+        Ok((None, parts))
+    }
     /// A tensor holding `data` (exactly `shape`'s element count).
     fn upload(&self, shape: &[usize], data: &[f32], label: &str) -> Result<Self::Tensor>;
     /// Overwrites a tensor; takes effect before the next run.

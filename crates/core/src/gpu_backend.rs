@@ -19,8 +19,8 @@ use crate::tensor::{GpuArray, Tensor, U32Array};
 pub enum GpuOp {
     /// A kernel launch (or a chain of them).
     Kernel(Dispatch),
-    /// Zero a buffer (recorded between compute passes).
-    Clear(wgpu::Buffer),
+    /// Zero a range of a buffer (recorded between compute passes): (buffer, offset, bytes).
+    Clear(wgpu::Buffer, u64, u64),
 }
 
 impl<T: bytemuck::Pod + std::fmt::Debug> Handle for GpuArray<T> {
@@ -47,6 +47,14 @@ impl Backend for Gpu {
 
     fn zeros(&self, shape: &[usize], label: &str) -> Result<Tensor> {
         Tensor::zeros(self, shape, label)
+    }
+    fn zeros_packed(
+        &self,
+        shapes: &[Vec<usize>],
+        label: &str,
+    ) -> Result<(Option<Tensor>, Vec<Tensor>)> {
+        let (whole, parts) = Tensor::packed(self, shapes, label)?;
+        Ok((Some(whole), parts))
     }
     fn upload(&self, shape: &[usize], data: &[f32], label: &str) -> Result<Tensor> {
         Tensor::from_slice(self, shape, data, label)
@@ -107,7 +115,11 @@ impl Backend for Gpu {
         kernel(reduce::confusion(self, logits, targets, counts))
     }
     fn clear_indices(&self, t: &U32Array) -> Result<GpuOp> {
-        Ok(GpuOp::Clear(t.buffer().clone()))
+        Ok(GpuOp::Clear(
+            t.buffer().clone(),
+            t.offset(),
+            t.byte_len().next_multiple_of(4),
+        ))
     }
     fn gather_rows(
         &self,
@@ -224,8 +236,8 @@ impl Backend for Gpu {
 fn record(encoder: &mut wgpu::CommandEncoder, ops: &[(u32, &GpuOp)]) {
     let mut i = 0;
     while i < ops.len() {
-        if let (_, GpuOp::Clear(buffer)) = ops[i] {
-            encoder.clear_buffer(buffer, 0, None);
+        if let (_, GpuOp::Clear(buffer, offset, bytes)) = ops[i] {
+            encoder.clear_buffer(buffer, *offset, Some(*bytes));
             i += 1;
             continue;
         }

@@ -31,7 +31,7 @@ impl Gpu {
             .iter()
             .filter_map(|op| match op {
                 GpuOp::Kernel(d) => Some(d.launches()),
-                GpuOp::Clear(_) => None,
+                GpuOp::Clear(..) => None,
             })
             .flatten()
             .collect();

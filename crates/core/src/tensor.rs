@@ -6,11 +6,14 @@ use std::marker::PhantomData;
 use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
 
-/// A row-major array of `T` in one GPU storage buffer. Cloning shares the buffer (a
-/// handle copy), which is how a training graph and an evaluation graph use one data set.
+/// A row-major array of `T` in a GPU storage buffer — all of it, or a range of it (a view
+/// into a packed buffer, see [`GpuArray::packed`]). Cloning shares the buffer (a handle
+/// copy), which is how a training graph and an evaluation graph use one data set.
 #[derive(Debug, Clone)]
 pub struct GpuArray<T: bytemuck::Pod> {
     buffer: wgpu::Buffer,
+    /// Byte offset of element 0 in `buffer` (a multiple of the storage offset alignment).
+    offset: u64,
     shape: Vec<usize>,
     _elem: PhantomData<T>,
 }
@@ -48,9 +51,37 @@ impl<T: bytemuck::Pod> GpuArray<T> {
         })?;
         Ok(GpuArray {
             buffer,
+            offset: 0,
             shape: shape.to_vec(),
             _elem: PhantomData,
         })
+    }
+
+    /// Arrays of the given shapes packed into one buffer, each starting at a multiple of
+    /// the device's storage offset alignment (zero padding between them), and the whole
+    /// buffer as one flat array: kernels can run over every part at once (one Adam
+    /// dispatch for all the parameters of a model) or over each part alone.
+    pub fn packed(gpu: &Gpu, shapes: &[Vec<usize>], label: &str) -> Result<(Self, Vec<Self>)> {
+        let size = std::mem::size_of::<T>() as u64;
+        let align = (gpu.limits().min_storage_buffer_offset_alignment as u64).max(size);
+        let mut offsets = Vec::with_capacity(shapes.len());
+        let mut end = 0u64;
+        for shape in shapes {
+            offsets.push(end);
+            end = (end + elem_count(shape) as u64 * size).next_multiple_of(align);
+        }
+        let whole = Self::zeros(gpu, &[(end / size) as usize], label)?;
+        let parts = shapes
+            .iter()
+            .zip(offsets)
+            .map(|(shape, offset)| GpuArray {
+                buffer: whole.buffer.clone(),
+                offset,
+                shape: shape.clone(),
+                _elem: PhantomData,
+            })
+            .collect();
+        Ok((whole, parts))
     }
 
     /// An array holding `data`, which must have exactly `shape`'s element count.
@@ -71,7 +102,7 @@ impl<T: bytemuck::Pod> GpuArray<T> {
         }
         if !data.is_empty() {
             gpu.queue()
-                .write_buffer(&self.buffer, 0, bytemuck::cast_slice(data));
+                .write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(data));
         }
         Ok(())
     }
@@ -91,6 +122,7 @@ impl<T: bytemuck::Pod> GpuArray<T> {
         }
         Ok(GpuArray {
             buffer: self.buffer.clone(),
+            offset: self.offset,
             shape: shape.to_vec(),
             _elem: PhantomData,
         })
@@ -104,7 +136,13 @@ impl<T: bytemuck::Pod> GpuArray<T> {
                 detail: format!("source {:?} vs destination {:?}", src.shape, self.shape),
             });
         }
-        encoder.copy_buffer_to_buffer(&src.buffer, 0, &self.buffer, 0, self.byte_len());
+        encoder.copy_buffer_to_buffer(
+            &src.buffer,
+            src.offset,
+            &self.buffer,
+            self.offset,
+            self.byte_len(),
+        );
         Ok(())
     }
 
@@ -135,8 +173,16 @@ impl<T: bytemuck::Pod> GpuArray<T> {
     pub fn buffer(&self) -> &wgpu::Buffer {
         &self.buffer
     }
+    /// Byte offset of this array in [`GpuArray::buffer`].
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
     pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
-        self.buffer.as_entire_binding()
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: std::num::NonZeroU64::new(self.byte_len().max(4).next_multiple_of(4)),
+        })
     }
 }
 
@@ -170,7 +216,7 @@ impl Staging {
             *self = Staging::new(gpu, bytes);
         }
         let mut encoder = gpu.encoder("readback");
-        encoder.copy_buffer_to_buffer(src.buffer(), 0, &self.buffer, 0, bytes);
+        encoder.copy_buffer_to_buffer(src.buffer(), src.offset(), &self.buffer, 0, bytes);
         gpu.submit(encoder);
         let slice = self.buffer.slice(0..bytes);
         let (sender, receiver) = futures_intrusive::channel::shared::oneshot_channel();

@@ -18,25 +18,93 @@ pub struct Network<'b, B: Backend> {
     pub backend: &'b B,
     pub spec: ModelSpec,
     pub weights: LayerTensors<B>,
+    /// The parameters of the layers from `packed_from` on, as one flat tensor, where the
+    /// backend packs them (see [`Backend::zeros_packed`]): Adam updates them in one launch.
+    trained_whole: Option<B::Tensor>,
+    packed_from: usize,
+}
+
+/// Tensors of the layers from `first` on, packed in one buffer where the backend can:
+/// the parts (None for layers before `first` or without parameters) and the whole.
+pub struct Packed<B: Backend> {
+    pub parts: LayerTensors<B>,
+    pub whole: Option<B::Tensor>,
+}
+
+/// Zero tensors shaped like the parameters of `spec`'s layers `layers`, packed in layer
+/// order (weight, then bias): equal calls give equal layouts.
+fn pack<B: Backend>(
+    backend: &B,
+    spec: &ModelSpec,
+    layers: std::ops::Range<usize>,
+    label: &str,
+) -> Result<Packed<B>> {
+    let trained: Vec<(usize, crate::layers::ParamShapes)> = spec
+        .param_layers()
+        .into_iter()
+        .filter(|(i, _)| layers.contains(i))
+        .collect();
+    let shapes: Vec<Vec<usize>> = trained
+        .iter()
+        .flat_map(|(_, p)| [p.weight.clone(), vec![p.bias]])
+        .collect();
+    let (whole, tensors) = backend.zeros_packed(&shapes, label)?;
+    let mut tensors = tensors.into_iter();
+    let mut parts: LayerTensors<B> = (0..spec.layers.len()).map(|_| None).collect();
+    for (i, _) in &trained {
+        match (tensors.next(), tensors.next()) {
+            (Some(weight), Some(bias)) => parts[*i] = Some(WeightBias { weight, bias }),
+            _ => return Err(invalid("parameters", "the backend packed too few tensors")),
+        }
+    }
+    Ok(Packed { parts, whole })
 }
 
 impl<'b, B: Backend> Network<'b, B> {
+    /// The parameters on `backend`, all of them trained.
     pub fn upload(backend: &'b B, params: &Params) -> Result<Self> {
+        Self::upload_trained_from(backend, params, 0)
+    }
+
+    /// The parameters on `backend`, with the layers from `first_trained` on packed
+    /// together (the frozen ones apart), so the optimizer can update them in one launch.
+    pub fn upload_trained_from(
+        backend: &'b B,
+        params: &Params,
+        first_trained: usize,
+    ) -> Result<Self> {
         params.validate()?;
-        let mut weights = Vec::with_capacity(params.layers.len());
-        for (i, (layer, values)) in params.spec.layers.iter().zip(&params.layers).enumerate() {
-            weights.push(match (layer.params(), values) {
-                (Some(p), Some(v)) => Some(WeightBias {
-                    weight: backend.upload(&p.weight, &v.weight, &format!("layer{i} weight"))?,
-                    bias: backend.upload(&[p.bias], &v.bias, &format!("layer{i} bias"))?,
-                }),
+        let spec = &params.spec;
+        let all = spec.layers.len();
+        let frozen = pack(
+            backend,
+            spec,
+            0..first_trained.min(all),
+            "frozen parameters",
+        )?;
+        let trained = pack(backend, spec, first_trained..all, "parameters")?;
+        let mut weights: LayerTensors<B> = Vec::with_capacity(spec.layers.len());
+        for (i, values) in params.layers.iter().enumerate() {
+            let tensors = if i >= first_trained {
+                &trained.parts[i]
+            } else {
+                &frozen.parts[i]
+            };
+            weights.push(match (tensors, values) {
+                (Some(t), Some(v)) => {
+                    backend.write(&t.weight, &v.weight)?;
+                    backend.write(&t.bias, &v.bias)?;
+                    Some(t.clone())
+                }
                 _ => None,
             });
         }
         Ok(Network {
             backend,
-            spec: params.spec.clone(),
+            spec: spec.clone(),
             weights,
+            trained_whole: trained.whole,
+            packed_from: first_trained,
         })
     }
 
@@ -61,22 +129,17 @@ impl<'b, B: Backend> Network<'b, B> {
 
     /// Zero tensors shaped like the parameters of the layers from `first_trained` on.
     pub fn zeros_like(&self, first_trained: usize, label: &str) -> Result<LayerTensors<B>> {
-        self.spec
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| match l.params() {
-                Some(p) if i >= first_trained => Ok(Some(WeightBias {
-                    weight: self
-                        .backend
-                        .zeros(&p.weight, &format!("{label} layer{i} weight"))?,
-                    bias: self
-                        .backend
-                        .zeros(&[p.bias], &format!("{label} layer{i} bias"))?,
-                })),
-                _ => Ok(None),
-            })
-            .collect()
+        Ok(self.zeros_like_packed(first_trained, label)?.parts)
+    }
+
+    /// As [`Network::zeros_like`], with the whole packed buffer where there is one.
+    pub fn zeros_like_packed(&self, first_trained: usize, label: &str) -> Result<Packed<B>> {
+        pack(
+            self.backend,
+            &self.spec,
+            first_trained..self.spec.layers.len(),
+            label,
+        )
     }
 
     /// The forward pass over `x` ([rows, …input shape]).
@@ -219,28 +282,43 @@ impl<B: Backend> LossStage<B> {
 /// Gradients, Adam moments and the update ops of the trained layers.
 pub struct Optimizer<B: Backend> {
     pub grads: LayerTensors<B>,
+    /// The gradients as one flat tensor, when they and the parameters are packed alike.
+    pub grads_whole: Option<B::Tensor>,
     pub ops: Vec<B::Op>,
-    _moments: [LayerTensors<B>; 2],
+    _moments: [Packed<B>; 2],
 }
 
 impl<B: Backend> Optimizer<B> {
     pub fn new(net: &Network<'_, B>, first_trained: usize) -> Result<Self> {
-        let grads = net.zeros_like(first_trained, "grad")?;
-        let m = net.zeros_like(first_trained, "adam m")?;
-        let v = net.zeros_like(first_trained, "adam v")?;
+        let grads = net.zeros_like_packed(first_trained, "grad")?;
+        let m = net.zeros_like_packed(first_trained, "adam m")?;
+        let v = net.zeros_like_packed(first_trained, "adam v")?;
+        let b = net.backend;
         let mut ops = Vec::new();
-        for i in 0..net.weights.len() {
-            if let (Some(w), Some(g), Some(m), Some(v)) = (&net.weights[i], &grads[i], &m[i], &v[i])
-            {
-                ops.push(
-                    net.backend
-                        .adam(&w.weight, &g.weight, &m.weight, &v.weight)?,
-                );
-                ops.push(net.backend.adam(&w.bias, &g.bias, &m.bias, &v.bias)?);
+        let packed = (net.packed_from == first_trained)
+            .then_some(())
+            .and(net.trained_whole.as_ref())
+            .zip(grads.whole.as_ref())
+            .zip(m.whole.as_ref())
+            .zip(v.whole.as_ref());
+        match packed {
+            // One launch over every trained parameter: the packs share one layout, and
+            // their zero padding stays zero (a zero gradient moves nothing).
+            Some((((w, g), m), v)) => ops.push(b.adam(w, g, m, v)?),
+            None => {
+                for i in 0..net.weights.len() {
+                    if let (Some(w), Some(g), Some(m), Some(v)) =
+                        (&net.weights[i], &grads.parts[i], &m.parts[i], &v.parts[i])
+                    {
+                        ops.push(b.adam(&w.weight, &g.weight, &m.weight, &v.weight)?);
+                        ops.push(b.adam(&w.bias, &g.bias, &m.bias, &v.bias)?);
+                    }
+                }
             }
         }
         Ok(Optimizer {
-            grads,
+            grads_whole: grads.whole,
+            grads: grads.parts,
             ops,
             _moments: [m, v],
         })

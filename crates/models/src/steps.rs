@@ -121,8 +121,14 @@ impl<B: Backend> Steps<B> {
         let chunk = n.div_ceil(n.div_ceil(fits.max(1)));
         let identity: Vec<u32> = (0..n as u32).collect();
         b.write_indices(&steps.index, &identity)?;
-        let chunk_grads = net.zeros_like(first_trained, "chunk grad")?;
-        let adds = steps.part(add_ops(b, &opt.grads, &chunk_grads)?);
+        let sums = net.zeros_like_packed(first_trained, "chunk grad")?;
+        let adds = match (&opt.grads_whole, &sums.whole) {
+            // Packed alike: one add over every gradient.
+            (Some(g), Some(c)) => vec![b.add_assign(g, c)?],
+            _ => add_ops(b, &opt.grads, &sums.parts)?,
+        };
+        let adds = steps.part(adds);
+        let chunk_grads = sums.parts;
         let grad_scale = 1.0 / n as f32;
         for (shape_i, (rows, count, first_row)) in shapes(n, chunk).into_iter().enumerate() {
             let x = b.zeros(&spec.input.with_rows(rows), "chunk x")?;

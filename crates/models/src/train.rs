@@ -88,8 +88,8 @@ pub fn train_run<B: Backend>(
     let n = data.train.rows();
     let train_data = data.train.upload_sharded(backend, &spec, "train")?;
     let test_data = data.test.upload_sharded(backend, &spec, "test")?;
-    let net = Network::upload(backend, params)?;
     let first_trained = cfg.first_trained_layer;
+    let net = Network::upload_trained_from(backend, params, first_trained)?;
     let mut opt = Optimizer::new(&net, first_trained)?;
     let metrics = backend.zeros(&[cfg.epochs + 1, 2], "metrics")?;
     let train_eval = Evaluation::new(&net, &train_data)?;
