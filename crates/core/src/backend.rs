@@ -35,6 +35,9 @@ pub trait Handle: Clone + Debug {
     }
 }
 
+/// Tensors packed into one buffer: the whole (where the backend packs) and the parts.
+pub type PackedTensors<T> = (Option<T>, Vec<T>);
+
 /// A machine that runs oddeven's ops. See the module documentation.
 pub trait Backend {
     /// f32 tensor: activations, weights, gradients, optimizer state, metrics.
@@ -60,7 +63,7 @@ pub trait Backend {
         &self,
         shapes: &[Vec<usize>],
         label: &str,
-    ) -> Result<(Option<Self::Tensor>, Vec<Self::Tensor>)> {
+    ) -> Result<PackedTensors<Self::Tensor>> {
         let parts = shapes
             .iter()
             .map(|s| self.zeros(s, label))

@@ -52,7 +52,7 @@ impl Backend for Gpu {
         &self,
         shapes: &[Vec<usize>],
         label: &str,
-    ) -> Result<(Option<Tensor>, Vec<Tensor>)> {
+    ) -> Result<crate::backend::PackedTensors<Tensor>> {
         let (whole, parts) = Tensor::packed(self, shapes, label)?;
         Ok((Some(whole), parts))
     }
