@@ -3,33 +3,21 @@
 //! default, `auto`), checking what lands in the run directory, and that bad input gives a
 //! clear error and a non-zero exit.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{adapter_available, stderr};
 use serde_json::Value;
 
-/// MNIST as the CLI finds it (ODDEVEN_DATA, data/mnist, ../shared/mnist, else a download).
-fn mnist_dir() -> PathBuf {
-    oddeven_data::announce_test_data_dir().expect("MNIST for the tests")
-}
-
 fn oddeven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oddeven"))
-        .args(args)
-        .env("ODDEVEN_DATA", mnist_dir())
-        .env("ODDEVEN_DEVICE", "software")
-        .output()
-        .expect("run oddeven")
+    common::oddeven_on(Some("software"), args)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+/// MNIST as the CLI finds it (ODDEVEN_DATA, data/mnist, ../shared/mnist, else a download).
 
 /// Skips (with a message) only when there is no adapter and CI is not set.
-fn adapter_available() -> bool {
-    oddeven_core::testing::gpu_or_skip().is_some()
-}
 
 fn train(task: &str, out: &Path, extra: &[&str]) -> Value {
     let out_s = out.to_str().unwrap();

@@ -2,51 +2,20 @@
 //! trained model (eval, predict) — end to end through the binary on real MNIST subsets and
 //! a fixture data set the test writes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{adapter_available, mnist_dir, names, stderr, summary};
 use serde_json::Value;
 
-fn mnist_dir() -> PathBuf {
-    oddeven_data::announce_test_data_dir().expect("MNIST for the tests")
-}
-
 fn oddeven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oddeven"))
-        .args(args)
-        .env("ODDEVEN_DATA", mnist_dir())
-        .env_remove("XDG_RUNTIME_DIR")
-        .output()
-        .expect("run oddeven")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn adapter_available() -> bool {
-    oddeven_core::testing::gpu_or_skip().is_some()
+    common::oddeven_on(None, args)
 }
 
 fn run_ok(args: &[&str]) -> Output {
-    let o = oddeven(args);
-    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
-    // A good run prints nothing that looks like an error (no Vulkan loader noise either).
-    assert!(!stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
-    o
-}
-
-fn summary(out: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
-}
-
-fn names(s: &Value) -> Vec<String> {
-    s["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap().to_string())
-        .collect()
+    common::check_ok(args, oddeven(args))
 }
 
 /// A tiny IDX data set of 28×28 "images" (a bright bar whose row is the label), in the

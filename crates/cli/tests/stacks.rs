@@ -1,40 +1,18 @@
 //! The CLI with layer stacks: `--model` presets and spec strings, sizes checked before
 //! anything is allocated, output directories that never mix two runs.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Output};
 
-use serde_json::Value;
-
-fn mnist_dir() -> PathBuf {
-    oddeven_data::announce_test_data_dir().expect("MNIST for the tests")
-}
+use common::{adapter_available, mnist_dir, stderr, summary};
 
 fn oddeven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oddeven"))
-        .args(args)
-        .env("ODDEVEN_DATA", mnist_dir())
-        .output()
-        .expect("run oddeven")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn adapter_available() -> bool {
-    oddeven_core::testing::gpu_or_skip().is_some()
-}
-
-fn summary(out: &Path) -> Value {
-    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json parses")
+    common::oddeven_on(None, args)
 }
 
 fn run_ok(args: &[&str]) -> Output {
-    let o = oddeven(args);
-    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
-    o
+    common::check_ok(args, oddeven(args))
 }
 
 #[test]
