@@ -1,24 +1,11 @@
 // adam.wgsl — one Adam step in place over one parameter tensor (PyTorch's formulation):
 //   m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
 //   θ ← θ − lr · (m / c1) / (√(v / c2) + ε),   c1 = 1 − β1^t, c2 = 1 − β2^t
-// The hyper-parameters come from the per-step uniform (core::StepValues) shared by every
+// The hyper-parameters come from the per-step uniform (core::StepValues, struct Step in
+// step.wgsl, which is compiled in front of this file) shared by every
 // kernel that changes from step to step, so the step counter never needs a readback.
 // CPU reference: cpu::adam_step.
 
-struct Step {
-    lr: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    c1: f32,
-    c2: f32,
-    metrics_slot: u32,
-    accumulate_metrics: u32,
-    row_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
 
 @group(1) @binding(0) var<uniform> h: Step;
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;

@@ -14,20 +14,6 @@ struct Params {
     _pad1: u32,
 }
 
-struct Step {
-    lr: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    c1: f32,
-    c2: f32,
-    metrics_slot: u32,
-    accumulate_metrics: u32,
-    row_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> stats: array<f32>;

@@ -6,7 +6,11 @@ use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::tensor::Tensor;
 
-const SRC: &str = include_str!("../../../../shaders/adam.wgsl");
+/// The step-table struct (shaders/step.wgsl) comes first.
+const SRC: &str = concat!(
+    include_str!("../../../../shaders/step.wgsl"),
+    include_str!("../../../../shaders/adam.wgsl")
+);
 
 /// Adam's constants (PyTorch defaults except the learning rate, which the study sets).
 #[derive(Debug, Clone, Copy, PartialEq)]

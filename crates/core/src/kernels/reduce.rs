@@ -13,9 +13,16 @@ use crate::gpu::Gpu;
 use crate::tensor::{Tensor, U32Array};
 
 const REDUCE_SRC: &str = include_str!("../../../../shaders/reduce.wgsl");
-const METRICS_SRC: &str = include_str!("../../../../shaders/metrics.wgsl");
+/// The step-table struct (shaders/step.wgsl) comes first in metrics and gather.
+const METRICS_SRC: &str = concat!(
+    include_str!("../../../../shaders/step.wgsl"),
+    include_str!("../../../../shaders/metrics.wgsl")
+);
 const CONFUSION_SRC: &str = include_str!("../../../../shaders/confusion.wgsl");
-const GATHER_SRC: &str = include_str!("../../../../shaders/gather.wgsl");
+const GATHER_SRC: &str = concat!(
+    include_str!("../../../../shaders/step.wgsl"),
+    include_str!("../../../../shaders/gather.wgsl")
+);
 
 /// out[j] = Σ_i x[i, j].
 pub fn column_sum(gpu: &Gpu, x: &Tensor, out: &Tensor) -> Result<Dispatch> {
