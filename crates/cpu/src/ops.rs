@@ -5,7 +5,8 @@
 //! sum fixed blocks of rows into f64 partials, then combine the partials in block order:
 //! the block boundaries depend on the shape alone, so the bits do not depend on the thread
 //! count or on scheduling. Per-row work (losses) computes each row in f64 with the
-//! reference's formulas, which makes it match the reference exactly.
+//! reference's formulas, so it matches the reference to f32 rounding; metrics are the
+//! reference's sequential f64 sums, and Adam its expression operation for operation.
 
 use std::sync::Mutex;
 
