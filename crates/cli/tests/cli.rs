@@ -15,10 +15,7 @@ fn oddeven(args: &[&str]) -> Output {
     common::oddeven_on(Some("software"), args)
 }
 
-/// MNIST as the CLI finds it (ODDEVEN_DATA, data/mnist, ../shared/mnist, else a download).
-
-/// Skips (with a message) only when there is no adapter and CI is not set.
-
+/// Trains `task` on a small subset through the binary and returns its summary.json.
 fn train(task: &str, out: &Path, extra: &[&str]) -> Value {
     let out_s = out.to_str().unwrap();
     let mut args = vec![
