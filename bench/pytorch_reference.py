@@ -93,21 +93,32 @@ def model(name, classes):
     sys.exit(f"pytorch_reference: unknown model {name!r} (softmax, mlp, cnn)")
 
 
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    # CUDA runs asynchronously: time only finished work.
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def run(args, x, y, x_test, y_test, classes, seed):
     torch.manual_seed(seed)
-    net = model(args.model, classes)
+    net = model(args.model, classes).to(DEVICE)
     cnn = args.model == "cnn"
     if cnn:
         x, x_test = x.unsqueeze(1), x_test.unsqueeze(1)
+    x, y, x_test, y_test = (t.to(DEVICE) for t in (x, y, x_test, y_test))
     batch = args.batch_size or (64 if cnn else len(y))
     lr = args.lr or (0.001 if cnn else 0.01)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     shuffler = torch.Generator().manual_seed(seed)
-    correct = torch.zeros((), dtype=torch.long)
+    correct = torch.zeros((), dtype=torch.long, device=DEVICE)
+    sync()
     start = time.perf_counter()
     for _ in range(args.epochs):
-        order = torch.randperm(len(y), generator=shuffler) if batch < len(y) else None
+        order = torch.randperm(len(y), generator=shuffler).to(DEVICE) if batch < len(y) else None
         for first in range(0, len(y), batch):
             if order is None:
                 xb, yb = x, y
@@ -120,6 +131,7 @@ def run(args, x, y, x_test, y_test, classes, seed):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+    sync()
     seconds = time.perf_counter() - start
     with torch.no_grad():
         test_acc = (net(x_test).argmax(1) == y_test).float().mean().item()
@@ -134,13 +146,17 @@ def run(args, x, y, x_test, y_test, classes, seed):
         "ms_per_epoch": seconds * 1000.0 / args.epochs,
         "test_accuracy": test_acc,
         "torch": torch.__version__,
+        "device": str(DEVICE),
     }
 
 
 def paper(args):
     start = time.perf_counter()
     directory = args.data_dir or os.environ.get("ODDEVEN_DATA") or "data/mnist"
-    sets = {d: load(directory, digits) for d, digits in (("odd", [1, 3, 5, 7, 9]), ("even", [0, 2, 4, 6, 8]))}
+    sets = {
+        d: tuple(t.to(DEVICE) for t in load(directory, digits))
+        for d, digits in (("odd", [1, 3, 5, 7, 9]), ("even", [0, 2, 4, 6, 8]))
+    }
     torch.manual_seed(args.seed)
     trained, runs = [], []
     for name, digits, source in [
@@ -152,11 +168,12 @@ def paper(args):
         ("mlp", "odd", 3),
     ]:
         x, y, x_test, y_test = sets[digits]
-        net = model(name, 5)
+        net = model(name, 5).to(DEVICE)
         if source is not None:
             net.load_state_dict(trained[source].state_dict())
         opt = torch.optim.Adam(net.parameters(), lr=0.01)
         loss_fn = nn.CrossEntropyLoss()
+        sync()
         t0 = time.perf_counter()
         for _ in range(args.epochs):
             logits = net(x)
@@ -165,6 +182,7 @@ def paper(args):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+        sync()
         train_seconds = time.perf_counter() - t0
         with torch.no_grad():
             acc = (net(x_test).argmax(1) == y_test).float().mean().item()
@@ -175,7 +193,7 @@ def paper(args):
     return {"impl": "pytorch", "model": "paper", "epochs": args.epochs,
             "threads": torch.get_num_threads(), "seconds": seconds,
             "ms_per_epoch": seconds * 1000.0 / (6 * args.epochs), "runs": runs,
-            "torch": torch.__version__}
+            "torch": torch.__version__, "device": str(DEVICE)}
 
 
 def main():
@@ -189,7 +207,13 @@ def main():
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: the GPU torch sees (an error when it sees none)")
     args = p.parse_args()
+    global DEVICE
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("pytorch_reference: --device cuda, but torch sees no CUDA GPU")
+    DEVICE = torch.device(args.device)
     named = {"odd": [1, 3, 5, 7, 9], "even": [0, 2, 4, 6, 8]}
     digits = named.get(args.digits) or sorted({int(d) for d in args.digits.split(",")})
     if args.threads:

@@ -38,8 +38,10 @@ commands:
                        cargo run --release -p oddeven-core --example matmul_gflops;
                        criterion's own flags and filters go after `--`:
                          cargo xtask bench -- 'X·W1'
-  bench --compare pytorch [--repeats N] [--models LIST]
-                       the native CPU backend against PyTorch on the CPU, same protocol
+  bench --compare pytorch [--repeats N] [--models LIST] [--device D] [--batch-size N]
+                       oddeven (D: cpu, the default; software, hardware or auto for a
+                       wgpu adapter) against PyTorch (on CUDA when D is not cpu and torch
+                       sees a GPU, else on the CPU), same protocol
                        (odd digits, full-size split; mlp and softmax 20 full-batch epochs,
                        cnn 1 epoch in batches of 64), the two run alternately N times
                        each (default 3): cargo run --release -p oddeven-cpu --example
@@ -49,7 +51,12 @@ commands:
                        when named: minutes per run).
                        Without torch (`python3 -c 'import torch'` fails) it says how to
                        install it and times oddeven alone. MNIST: ODDEVEN_DATA or
-                       data/mnist.
+                       data/mnist. --batch-size N trains mlp and softmax in minibatches.
+  bench --profile [MODEL BATCH|full]
+                       every kernel's GPU time in one training step, from timestamp
+                       queries, on the adapter ODDEVEN_DEVICE picks: the MLP at batch 64
+                       and full batch and the CNN at batch 64 (or the protocol given):
+                       cargo run --release -p oddeven-models --example profile_step
   fetch-mnist [ARGS…]  build the CLI and run `oddeven fetch-mnist ARGS…` (download MNIST,
                        sha256-verified)
   devices [ARGS…]      build the CLI and run `oddeven devices ARGS…` (the adapters wgpu sees)
@@ -301,6 +308,9 @@ fn bench(rest: &[OsString]) -> Result<ExitCode> {
     if rest.first().is_some_and(|a| a == "--compare") {
         return compare(&workspace_root()?, &rest[1..]);
     }
+    if rest.first().is_some_and(|a| a == "--profile") {
+        return profile(&rest[1..]);
+    }
     let mut criterion = cargo();
     criterion.args(["bench", "--bench", "kernels"]).args(rest);
     let what = format!("cargo bench --bench kernels {}", shown(rest));
@@ -323,6 +333,39 @@ fn bench(rest: &[OsString]) -> Result<ExitCode> {
     )?))
 }
 
+/// `bench --profile [MODEL BATCH]`: every kernel's GPU time in one training step
+/// (timestamp queries) on the adapter `ODDEVEN_DEVICE` picks: the MLP at batch 64 and full
+/// batch and the CNN at batch 64, or the one protocol given.
+fn profile(rest: &[OsString]) -> Result<ExitCode> {
+    let protocols: Vec<Vec<OsString>> = if rest.is_empty() {
+        [["mlp", "64"], ["mlp", "full"], ["cnn", "64"]]
+            .iter()
+            .map(|p| p.iter().map(OsString::from).collect())
+            .collect()
+    } else {
+        vec![rest.to_vec()]
+    };
+    for args in protocols {
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "-p",
+            "oddeven-models",
+            "--example",
+            "profile_step",
+            "--",
+        ])
+        .args(&args);
+        let what = format!("profile_step {}", shown(&args));
+        let status = step(&what, cmd)?;
+        if !status.success() {
+            return Ok(exit_code(status));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The protocols of `bench --compare pytorch`: (model, epochs). `paper` (the six-run
 /// schedule, timed whole) runs only when --models names it.
 const PROTOCOLS: [(&str, usize); 4] = [("mlp", 20), ("softmax", 20), ("cnn", 1), ("paper", 300)];
@@ -340,6 +383,8 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         .collect::<Result<_>>()?;
     let mut repeats = 3usize;
     let mut models: Vec<String> = PROTOCOLS[..3].iter().map(|p| p.0.to_string()).collect();
+    let mut device = "cpu".to_string();
+    let mut batch: Option<String> = None;
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("pytorch") => {}
@@ -350,7 +395,11 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         match flag.as_str() {
             "--repeats" => repeats = value.parse().context("--repeats")?,
             "--models" => models = value.split(',').map(|m| m.trim().to_string()).collect(),
-            other => bail!("unknown bench --compare flag {other:?} (--repeats, --models)"),
+            "--device" => device = value.clone(),
+            "--batch-size" => batch = Some(value.clone()),
+            other => bail!(
+                "unknown bench --compare flag {other:?} (--repeats, --models, --device, --batch-size)"
+            ),
         }
     }
     if let Some(bad) = models
@@ -392,6 +441,23 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
              (or `pip install torch` from PyPI) and run this again."
         );
     }
+    // PyTorch on CUDA beside oddeven on a GPU, when torch sees one; else on the CPU.
+    let torch_device = if device != "cpu"
+        && torch
+        && Command::new("python3")
+            .args([
+                "-c",
+                "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)",
+            ])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        "cuda"
+    } else {
+        "cpu"
+    };
+    eprintln!("==> oddeven on --device {device}, PyTorch on {torch_device}");
     let mut rows = Vec::new();
     for (model, epochs) in PROTOCOLS.iter().filter(|p| models.iter().any(|m| m == p.0)) {
         let epochs = epochs.to_string();
@@ -404,7 +470,10 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for r in 0..repeats {
             let mut cmd = Command::new(&ours);
-            cmd.args(["--model", model, "--epochs", &epochs]);
+            cmd.args(["--model", model, "--epochs", &epochs, "--device", &device]);
+            if let (Some(b), false) = (&batch, *model == "paper") {
+                cmd.args(["--batch-size", b]);
+            }
             a.push(measure(
                 cmd,
                 field,
@@ -412,8 +481,17 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
             )?);
             if torch {
                 let mut cmd = Command::new("python3");
-                cmd.arg(&script)
-                    .args(["--model", model, "--epochs", &epochs]);
+                cmd.arg(&script).args([
+                    "--model",
+                    model,
+                    "--epochs",
+                    &epochs,
+                    "--device",
+                    torch_device,
+                ]);
+                if let (Some(b), false) = (&batch, *model == "paper") {
+                    cmd.args(["--batch-size", b]);
+                }
                 b.push(measure(
                     cmd,
                     field,
@@ -423,7 +501,7 @@ fn compare(root: &Path, args: &[OsString]) -> Result<ExitCode> {
         }
         rows.push((model.to_string(), a, b));
     }
-    println!("\n| model | oddeven cpu | pytorch cpu | ratio (median) |");
+    println!("\n| model | oddeven {device} | pytorch {torch_device} | ratio (median) |");
     println!("| --- | --- | --- | --- |");
     for (model, a, b) in &rows {
         let unit = if model == "paper" { " s" } else { " ms/epoch" };

@@ -1,5 +1,6 @@
-//! Trains one benchmark protocol on the CPU backend and prints ms per epoch as one JSON
-//! line (what `cargo xtask bench --compare pytorch` runs beside bench/pytorch_reference.py).
+//! Trains one benchmark protocol and prints ms per epoch as one JSON line (what `cargo
+//! xtask bench --compare pytorch` runs beside bench/pytorch_reference.py), on the native
+//! CPU backend or — with `--device software|hardware|auto` — on a wgpu adapter.
 //!
 //! Protocol: MNIST from `ODDEVEN_DATA` (else data/mnist), one digit subset (odd by
 //! default), the default 80/20 split (seed 42), PyTorch-default init, Adam; softmax and
@@ -14,12 +15,13 @@
 //! ```text
 //! cargo run --release -p oddeven-cpu --example epoch -- --model mlp --epochs 20
 //!     [--digits odd] [--batch-size N] [--lr X] [--threads N] [--seed N]
+//!     [--device cpu|software|hardware|auto]
 //! ```
 
 use std::process::ExitCode;
 
 use oddeven_core::kernels::adam::AdamConfig;
-use oddeven_core::Backend;
+use oddeven_core::{Backend, DeviceChoice, Gpu};
 use oddeven_cpu::CpuBackend;
 use oddeven_data::{load_mnist, resolve_data_dir, split_subset, DigitSet, SplitConfig};
 use oddeven_models::{train, Architecture, DataRef, OutputKind, Params, TrainConfig, MNIST_INPUT};
@@ -32,6 +34,7 @@ struct Args {
     lr: Option<f32>,
     threads: Option<usize>,
     seed: u64,
+    device: String,
 }
 
 fn parse() -> Result<Args, String> {
@@ -43,6 +46,7 @@ fn parse() -> Result<Args, String> {
         lr: None,
         threads: None,
         seed: 0,
+        device: "cpu".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,7 @@ fn parse() -> Result<Args, String> {
             "--lr" => a.lr = Some(value()?.parse().map_err(|e| bad(&e))?),
             "--threads" => a.threads = Some(value()?.parse().map_err(|e| bad(&e))?),
             "--seed" => a.seed = value()?.parse().map_err(|e| bad(&e))?,
+            "--device" => a.device = value()?,
             other => return Err(format!("unknown flag {other:?}")),
         }
     }
@@ -73,10 +78,9 @@ fn data(ex: &oddeven_data::Examples) -> DataRef<'_> {
 type BoxError = Box<dyn std::error::Error>;
 
 /// The six runs of the study, timed from the data load to the last evaluation.
-fn paper(args: &Args) -> Result<String, BoxError> {
+fn paper<B: Backend>(backend: &B, args: &Args) -> Result<String, BoxError> {
     let start = std::time::Instant::now();
     let raw = load_mnist(&resolve_data_dir(None))?;
-    let backend = CpuBackend::new(args.threads)?;
     let cfg = TrainConfig {
         epochs: args.epochs,
         progress_interval: None,
@@ -106,7 +110,7 @@ fn paper(args: &Args) -> Result<String, BoxError> {
             )?,
         };
         let r = train(
-            &backend,
+            backend,
             &mut params,
             data(&split.train),
             data(&split.test),
@@ -121,10 +125,10 @@ fn paper(args: &Args) -> Result<String, BoxError> {
     }
     let seconds = start.elapsed().as_secs_f64();
     Ok(serde_json::json!({
-        "impl": "oddeven-cpu",
+        "impl": implementation(backend),
         "model": "paper",
         "epochs": args.epochs,
-        "threads": backend.threads(),
+        "threads": args.threads,
         "seconds": seconds,
         "ms_per_epoch": seconds * 1000.0 / (6 * args.epochs) as f64,
         "runs": runs,
@@ -133,13 +137,35 @@ fn paper(args: &Args) -> Result<String, BoxError> {
     .to_string())
 }
 
+/// "oddeven-cpu" for the native backend, "oddeven-wgpu" for an adapter.
+fn implementation<B: Backend>(backend: &B) -> &'static str {
+    if backend.summary().backend == "cpu" {
+        "oddeven-cpu"
+    } else {
+        "oddeven-wgpu"
+    }
+}
+
 fn run() -> Result<String, BoxError> {
     let mut args = parse()?;
+    if args.model == "paper" && !std::env::args().any(|a| a == "--epochs") {
+        args.epochs = 300;
+    }
+    let choice: DeviceChoice = args.device.parse()?;
+    let hardware = || Gpu::new(DeviceChoice::Hardware);
+    match choice {
+        DeviceChoice::Cpu => protocol(&CpuBackend::new(args.threads)?, &args),
+        DeviceChoice::Auto => match hardware() {
+            Ok(gpu) => protocol(&gpu, &args),
+            Err(_) => protocol(&CpuBackend::new(args.threads)?, &args),
+        },
+        other => protocol(&Gpu::new(other)?, &args),
+    }
+}
+
+fn protocol<B: Backend>(backend: &B, args: &Args) -> Result<String, BoxError> {
     if args.model == "paper" {
-        if !std::env::args().any(|a| a == "--epochs") {
-            args.epochs = 300;
-        }
-        return paper(&args);
+        return paper(backend, args);
     }
     let cnn = args.model == "cnn";
     let raw = load_mnist(&resolve_data_dir(None))?;
@@ -151,7 +177,6 @@ fn run() -> Result<String, BoxError> {
         OutputKind::Softmax,
     )?;
     let mut params = Params::init(spec, args.seed)?;
-    let backend = CpuBackend::new(args.threads)?;
     let cfg = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size.or(cnn.then_some(64)),
@@ -164,7 +189,7 @@ fn run() -> Result<String, BoxError> {
         ..TrainConfig::default()
     };
     let r = train(
-        &backend,
+        backend,
         &mut params,
         data(&split.train),
         data(&split.test),
@@ -172,13 +197,13 @@ fn run() -> Result<String, BoxError> {
         &mut |_| {},
     )?;
     let line = serde_json::json!({
-        "impl": "oddeven-cpu",
+        "impl": implementation(backend),
         "model": args.model,
         "digits": args.digits,
         "train_rows": split.train.len(),
         "epochs": r.epochs_run,
         "batch_size": cfg.batch_size,
-        "threads": backend.threads(),
+        "threads": args.threads,
         "ms_per_epoch": r.train_seconds * 1000.0 / r.epochs_run.max(1) as f64,
         "train_accuracy": r.train_accuracy,
         "test_accuracy": r.test_accuracy,
