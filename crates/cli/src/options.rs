@@ -115,6 +115,20 @@ impl Settings {
         if args.target_data.is_some() && args.target.is_none() {
             bail!("--target-data goes with --source and --target");
         }
+        // One class is no classification: every model scores 100 % on it.
+        for (flag, set) in [
+            ("--digits", &args.digits),
+            ("--source", &args.source),
+            ("--target", &args.target),
+        ] {
+            if let Some(set) = set.as_ref().filter(|s| s.len() < 2) {
+                bail!(
+                    "{flag} {}: a classifier needs at least two digits to tell apart; \
+                     give a list or range such as 3,8 or 0-4",
+                    set.name()
+                );
+            }
+        }
         if self.seeds.is_empty() {
             bail!("--seeds must be at least 1");
         }

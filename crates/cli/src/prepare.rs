@@ -109,11 +109,29 @@ fn load(value: Option<&str>, default_dir: &Path, flag: &str) -> Result<(PathBuf,
 /// Loads the data of both sides: `--source-data` / `--target-data`, default `--data-dir`.
 pub fn load_data(args: &TrainArgs) -> Result<DataSets> {
     let default_dir = oddeven_data::resolve_data_dir(args.data_dir.as_deref());
-    let (target_dir, target) = load(args.target_data.as_deref(), &default_dir, "--target-data")?;
+    // Errors name where the directory came from: the flag the user gave, else the default.
+    let default_origin = if args.data_dir.is_some() {
+        "--data-dir"
+    } else {
+        "the data directory (--data-dir, ODDEVEN_DATA, default data/mnist)"
+    };
+    let origin = |flag: &'static str, value: Option<&str>| {
+        if value.is_some() {
+            flag
+        } else {
+            default_origin
+        }
+    };
+    let target_value = args.target_data.as_deref();
+    let (target_dir, target) = load(
+        target_value,
+        &default_dir,
+        origin("--target-data", target_value),
+    )?;
     let source = match args.source_data.as_deref() {
         None if args.target_data.is_none() => target.clone(),
         value => {
-            let (dir, source) = load(value, &default_dir, "--source-data")?;
+            let (dir, source) = load(value, &default_dir, origin("--source-data", value))?;
             if dir == target_dir {
                 target.clone()
             } else {

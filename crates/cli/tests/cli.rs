@@ -281,6 +281,14 @@ fn bad_input_gives_clear_errors_and_nonzero_exit() {
             "--seeds",
         ),
         (
+            vec!["train", "--digits", "3", "--out", out_s],
+            "--digits 3: a classifier needs at least two digits",
+        ),
+        (
+            vec!["train", "--source", "0-4", "--target", "7", "--out", out_s],
+            "--target 7",
+        ),
+        (
             vec![
                 "train",
                 "--task",
@@ -333,7 +341,12 @@ fn bad_input_gives_clear_errors_and_nonzero_exit() {
         .unwrap();
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("127.0.0.1:9") && e.contains("--data-dir"), "{e}");
+    assert!(
+        e.contains("127.0.0.1:9") && e.contains("--data-dir: loading"),
+        "{e}"
+    );
+    // The error names the flag the user gave, not one they never used.
+    assert!(!e.contains("--target-data"), "{e}");
     assert!(
         !out.exists(),
         "a failed run left its (empty) output directory behind"
