@@ -1,6 +1,6 @@
 //! Quick GFLOP/s table of the matmul variants at the study's training shapes, for tuning
 //! without criterion: `cargo run --release -p oddeven-core --example matmul_gflops`.
-//! Shapes can be given as `MxKxN` arguments.
+//! Shapes can be given as `MxKxN` arguments, with `:tn` or `:nt` for Aᵀ·B or A·Bᵀ.
 
 use std::time::Instant;
 
@@ -22,10 +22,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !args.is_empty() {
         shapes.clear();
         for a in &args {
-            let d: Vec<usize> = a.split('x').filter_map(|s| s.parse().ok()).collect();
-            if d.len() == 3 {
-                shapes.push((d[0], d[1], d[2], MatmulSpec::NN, "custom"));
+            // MxKxN, optionally :nn, :tn or :nt (which operand is stored transposed).
+            let (dims, spec) = a.split_once(':').unwrap_or((a, "nn"));
+            let spec = match spec {
+                "tn" => MatmulSpec::TN,
+                "nt" => MatmulSpec::NT,
+                "nn" => MatmulSpec::NN,
+                other => return Err(format!("unknown transpose {other:?}: nn, tn or nt").into()),
+            };
+            let d: Vec<usize> = dims.split('x').filter_map(|s| s.parse().ok()).collect();
+            if d.len() != 3 {
+                return Err(format!("shape {a:?} is not MxKxN[:nn|tn|nt]").into());
             }
+            shapes.push((d[0], d[1], d[2], spec, "custom"));
         }
     }
     let variants = match std::env::var("ODDEVEN_MATMUL").ok().as_deref() {

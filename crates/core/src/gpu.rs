@@ -13,7 +13,7 @@ use crate::tensor::{GpuArray, Staging, Tensor};
 
 /// Shader files compiled without wgpu's runtime checks (bounds clamps, loop guards,
 /// division guards): each guards its own indices, tested on awkward shapes.
-const TRUSTED_SHADERS: [&str; 11] = [
+const TRUSTED_SHADERS: [&str; 12] = [
     "matmul.wgsl",
     "matmul_vec4.wgsl",
     "matmul_tiled.wgsl",
@@ -25,6 +25,7 @@ const TRUSTED_SHADERS: [&str; 11] = [
     "loss.wgsl",
     "confusion.wgsl",
     "reduce.wgsl",
+    "transpose.wgsl",
 ];
 
 /// The device everything runs on. Cheap to clone (shared inside).

@@ -57,6 +57,18 @@ pub fn matmul(
     c
 }
 
+/// xᵀ ([cols, rows]) of a row-major [rows, cols] matrix, as `shaders/transpose.wgsl`.
+pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    assert_eq!(x.len(), rows * cols, "cpu::transpose: x has the wrong size");
+    let mut out = vec![0.0f32; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = x[r * cols + c];
+        }
+    }
+    out
+}
+
 /// max(x, 0), as `relu_forward`.
 pub fn relu(x: &[f32]) -> Vec<f32> {
     x.iter().map(|&v| v.max(0.0)).collect()

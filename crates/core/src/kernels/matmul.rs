@@ -1,5 +1,6 @@
-//! matmul: C = op(A)·op(B) (+ bias) (ReLU). Shaders: `shaders/matmul.wgsl` ("register",
-//! for software adapters) and `shaders/matmul_tiled.wgsl` ("tiled", for GPUs). CPU
+//! matmul: C = op(A)·op(B) (+ bias) (ReLU). Shaders: `shaders/matmul.wgsl` ("register")
+//! and `shaders/matmul_vec4.wgsl` ("vec4", which runs A·Bᵀ after `transpose.wgsl`) for
+//! software adapters, `shaders/matmul_tiled.wgsl` ("tiled") for GPUs. CPU
 //! reference: [`crate::cpu::matmul`]. Tests: `crates/core/tests/matmul.rs`. Bench:
 //! `benches/kernels.rs`.
 //!
@@ -289,6 +290,14 @@ pub fn matmul_planned_for(
             )?;
             let reduce = split_reduce(gpu, &partial, c, bias, spec.relu, plan, &label)?;
             Ok(main.followed_by(reduce))
+        }
+        MatmulVariant::Vec4 if plan.transpose_b => {
+            // B is stored [N, K]: write Bᵀ ([K, N]) to a scratch tensor shared with other
+            // ops of this size (each fills it before reading it), then A·(Bᵀ).
+            let b_t = gpu.scratch(k * n)?;
+            let t = super::transpose::transpose(gpu, b, &b_t, n, k)?;
+            let product = vec4(gpu, a, &b_t, c, bias, spec.relu, trans_a, plan, &label)?;
+            Ok(t.followed_by(product))
         }
         MatmulVariant::Vec4 => vec4(gpu, a, b, c, bias, spec.relu, trans_a, plan, &label),
     }

@@ -62,6 +62,8 @@ impl DeviceProfile {
 pub const TILE: usize = 128;
 /// K slice of the `tiled` kernel: split ranges are whole slices.
 pub const TILE_K: usize = 8;
+/// Rows of A from which the vec4 kernel computes A·Bᵀ through a transposed copy of B.
+const MIN_ROWS_TO_TRANSPOSE_B: usize = 128;
 /// Each split range keeps at least this much K (shorter ones cost more to reduce than they
 /// gain).
 const MIN_K_PER_SPLIT: usize = 256;
@@ -74,6 +76,9 @@ pub struct MatmulPlan {
     pub swap: bool,
     /// (M, K, N) after the swap.
     pub dims: (usize, usize, usize),
+    /// `Vec4` only: B is stored [N, K] (Bᵀ wanted) and is transposed into a scratch
+    /// [K, N] first, so the product runs as A·(Bᵀ) with vec4 loads.
+    pub transpose_b: bool,
     /// Number of K ranges (1: no split).
     pub split: usize,
     /// K per range, a multiple of [`TILE_K`].
@@ -105,8 +110,17 @@ pub fn plan(
     } else {
         (m, n, spec.trans_a, spec.trans_b)
     };
+    // A·Bᵀ has no vec4 form, but Bᵀ (a weight in dY·Wᵀ) costs N·K moves against the
+    // product's M·N·K FMAs: with enough rows, transposing it first beats the scalar
+    // kernel (on lavapipe, `matmul_gflops`: the CNN's conv2 input gradient 12544×64×288
+    // 1.74× faster, 28465×300×784 1.83×; at 64 rows, 64×128×3136, the two tie).
+    let transpose_b = variant == MatmulVariant::Vec4
+        && trans_b
+        && !swap
+        && !trans_a
+        && m >= MIN_ROWS_TO_TRANSPOSE_B;
     let vec4_fits = !swap
-        && !trans_b
+        && (!trans_b || transpose_b)
         && n.is_multiple_of(4)
         && if trans_a {
             m.is_multiple_of(4)
@@ -125,6 +139,7 @@ pub fn plan(
             variant,
             swap,
             dims: (m, k, n),
+            transpose_b: transpose_b && variant == MatmulVariant::Vec4,
             split: 1,
             k_split: k,
             groups: [n.div_ceil(64) as u32, per_z, row_blocks.div_ceil(per_z)],
@@ -145,6 +160,7 @@ pub fn plan(
         variant,
         swap,
         dims: (m, k, n),
+        transpose_b: false,
         split,
         k_split,
         groups: [
@@ -221,16 +237,25 @@ mod tests {
             (p.variant, p.split, p.groups),
             (MatmulVariant::Vec4, 1, [5, 3559, 1])
         );
-        // Bᵀ has no vec4 form: the register kernel, swapped when C is skinny.
+        // Bᵀ has no vec4 form: with K a multiple of 4 and enough rows, B is transposed
+        // first (the CNN's input gradients); else the register kernel, swapped when C is
+        // skinny.
         let p = plan(
-            28465,
-            5,
-            300,
+            12544,
+            64,
+            288,
             MatmulSpec::NT,
             MatmulVariant::Vec4,
             &lavapipe,
         );
-        assert_eq!(p.variant, MatmulVariant::Register);
+        assert!(p.variant == MatmulVariant::Vec4 && p.transpose_b, "{p:?}");
+        for (m, k) in [(28465, 5), (64, 128)] {
+            let p = plan(m, k, 300, MatmulSpec::NT, MatmulVariant::Vec4, &lavapipe);
+            assert!(
+                p.variant == MatmulVariant::Register && !p.transpose_b,
+                "{m}x{k}: {p:?}"
+            );
+        }
         let p = plan(
             28465,
             300,

@@ -13,6 +13,7 @@ pub mod matmul;
 pub mod matmul_plan;
 pub mod pool;
 pub mod reduce;
+pub mod transpose;
 
 use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
