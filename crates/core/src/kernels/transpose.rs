@@ -18,7 +18,7 @@ pub fn transpose(
     rows: usize,
     cols: usize,
 ) -> Result<Dispatch> {
-    let n = rows.checked_mul(cols).unwrap_or(usize::MAX);
+    let n = rows.saturating_mul(cols);
     if n == 0 || x.len() != n || out.len() != n {
         return Err(shape_err(
             "transpose",
