@@ -32,9 +32,10 @@ commands:
                        ARGS go to cargo test, so test-binary flags need their own `--`:
                          cargo xtask test -- matmul          (a test-name filter)
                          cargo xtask test -- -- --nocapture
-  bench [ARGS…]        cargo bench --bench kernels [ARGS…] (criterion, matmul at the odd
-                       MLP's training shapes; ODDEVEN_BENCH_ALL_VARIANTS=1 times every
-                       shader variant), then the example table
+  bench [ARGS…]        cargo bench --bench kernels --bench conv [ARGS…] (criterion, matmul
+                       at the odd MLP's training shapes, ODDEVEN_BENCH_ALL_VARIANTS=1 times
+                       every shader variant; the conv kernels at the CNN's shapes, batch 64),
+                       then the example table
                        cargo run --release -p oddeven-core --example matmul_gflops;
                        criterion's own flags and filters go after `--`:
                          cargo xtask bench -- 'X·W1'
@@ -312,8 +313,10 @@ fn bench(rest: &[OsString]) -> Result<ExitCode> {
         return profile(&rest[1..]);
     }
     let mut criterion = cargo();
-    criterion.args(["bench", "--bench", "kernels"]).args(rest);
-    let what = format!("cargo bench --bench kernels {}", shown(rest));
+    criterion
+        .args(["bench", "--bench", "kernels", "--bench", "conv"])
+        .args(rest);
+    let what = format!("cargo bench --bench kernels --bench conv {}", shown(rest));
     let status = step(what.trim_end(), criterion)?;
     if !status.success() {
         return Ok(exit_code(status));
