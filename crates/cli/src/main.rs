@@ -27,10 +27,28 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", render(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, as anyhow's `{:#}`, but without repeating a
+/// cause that an error's own message already quotes (typed errors here print their
+/// source, so `{:#}` would say "No such file or directory" twice).
+fn render(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Mesa's Vulkan drivers print `error: XDG_RUNTIME_DIR is invalid…` on machines without
@@ -218,4 +236,19 @@ fn devices() -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn render_drops_causes_already_quoted() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let quoted = anyhow::Error::new(io).context("cannot open x: no such file");
+        let e = quoted.context("loading x");
+        assert_eq!(render(&e), "loading x: cannot open x: no such file");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(render(&plain), "outer: inner");
+    }
 }

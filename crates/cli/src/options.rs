@@ -151,6 +151,12 @@ impl Settings {
         if args.limit == Some(0) {
             bail!("--limit must be at least 1");
         }
+        if args.transfer_mode.is_some() && !self.transfers(args) {
+            bail!(
+                "--transfer-mode only applies to transfer runs (transfer tasks, paper, \
+                 --source/--target); --digits and the single-set tasks train from scratch"
+            );
+        }
         if args.from.is_some() && !self.transfers(args) {
             bail!(
                 "--from only applies to transfer runs (transfer tasks, paper, --source/--target)"

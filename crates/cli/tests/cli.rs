@@ -281,6 +281,18 @@ fn bad_input_gives_clear_errors_and_nonzero_exit() {
             "--seeds",
         ),
         (
+            vec![
+                "train",
+                "--digits",
+                "0-4",
+                "--transfer-mode",
+                "frozen",
+                "--out",
+                out_s,
+            ],
+            "--transfer-mode only applies to transfer runs",
+        ),
+        (
             vec!["train", "--digits", "3", "--out", out_s],
             "--digits 3: a classifier needs at least two digits",
         ),
