@@ -23,6 +23,7 @@ use options::Settings;
 
 fn main() -> ExitCode {
     quiet_vulkan_loader();
+    default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,6 +50,17 @@ fn render(e: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`oddeven eval --json | head`)
+/// would panic; like other command-line tools, end quietly instead.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal at start-up, before any
+    // other thread exists; no handler of ours is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Mesa's Vulkan drivers print `error: XDG_RUNTIME_DIR is invalid…` on machines without

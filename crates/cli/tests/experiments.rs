@@ -332,6 +332,18 @@ fn eval_and_predict_use_a_trained_model() {
     }
     let o = run_ok(&["predict", ckpt_s, idx.to_str().unwrap()]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 10_000);
+    // A reader that stops early (`| head`): the run ends quietly, without a panic.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oddeven"))
+        .args(["predict", ckpt_s, idx.to_str().unwrap(), "--device", "cpu"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 
     // Bad images: a clear error naming the file, exit 1.
     let bad = dir.path().join("notes.png");
