@@ -35,6 +35,26 @@ pub trait Handle: Clone + Debug {
     }
 }
 
+/// The output layer (a Linear of `b.len()` classes over `h`, [rows, hidden]) and its loss,
+/// for one training step: logits = h·w + b are not kept; `stats` gets each row's (loss,
+/// correct), `dw`/`db` the layer's gradients, and `dh` (where given) the gradient of h —
+/// zero where h ≤ 0 when `relu_mask` (h is a ReLU's output, whose backward this folds in).
+/// The loss gradient is dL/dlogits · `grad_scale`, as in [`Backend::loss`].
+#[derive(Debug, Clone, Copy)]
+pub struct DenseHead<'a, T> {
+    pub h: &'a T,
+    pub w: &'a T,
+    pub b: &'a T,
+    pub targets: &'a T,
+    pub output: OutputKind,
+    pub grad_scale: f32,
+    pub stats: &'a T,
+    pub dw: &'a T,
+    pub db: &'a T,
+    pub dh: Option<&'a T>,
+    pub relu_mask: bool,
+}
+
 /// Tensors packed into one buffer: the whole (where the backend packs) and the parts.
 pub type PackedTensors<T> = (Option<T>, Vec<T>);
 
@@ -114,6 +134,13 @@ pub trait Backend {
         stats: &Self::Tensor,
         scale: f32,
     ) -> Result<Self::Op>;
+    /// The output layer's training step fused, where the backend does that for this
+    /// shape (see [`DenseHead`]); `Ok(None)` where it does not, and the caller records
+    /// the matmul, [`Backend::loss`] and the layer's backward ops one by one.
+    fn dense_head(&self, head: &DenseHead<'_, Self::Tensor>) -> Result<Option<Vec<Self::Op>>> {
+        let _ = head;
+        Ok(None)
+    }
     /// metrics[slot] (+)= (loss_scale · Σ loss, Σ correct) over `stats`; slot and
     /// accumulation from the step values.
     fn reduce_metrics(

@@ -3,13 +3,13 @@
 //! encoder (compute passes broken only where a buffer is cleared) and submits it.
 
 use crate::adapter::AdapterSummary;
-use crate::backend::{Backend, Handle};
+use crate::backend::{Backend, DenseHead, Handle};
 use crate::error::Result;
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
 use crate::gpu::Gpu;
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::MatmulSpec;
-use crate::kernels::{activation, adam, conv, loss, matmul, pool, reduce, Dispatch};
+use crate::kernels::{activation, adam, conv, dense_head, loss, matmul, pool, reduce, Dispatch};
 use crate::step::StepValues;
 use crate::step_table::STEPS_PER_SUBMISSION;
 use crate::tensor::{GpuArray, Tensor, U32Array};
@@ -104,6 +104,9 @@ impl Backend for Gpu {
         scale: f32,
     ) -> Result<GpuOp> {
         kernel(loss::loss(self, kind, logits, targets, grad, stats, scale))
+    }
+    fn dense_head(&self, head: &DenseHead<'_, Tensor>) -> Result<Option<Vec<GpuOp>>> {
+        Ok(dense_head::dense_head(self, head)?.map(|d| vec![GpuOp::Kernel(d)]))
     }
     fn reduce_metrics(&self, stats: &Tensor, metrics: &Tensor, loss_scale: f32) -> Result<GpuOp> {
         kernel(reduce::reduce_metrics(self, stats, metrics, loss_scale))

@@ -22,7 +22,7 @@ pub mod tensor;
 pub mod testing;
 
 pub use adapter::{list_adapters, AdapterSummary, DeviceChoice, DEVICE_ENV};
-pub use backend::{Backend, Handle};
+pub use backend::{Backend, DenseHead, Handle};
 pub use error::{CoreError, Result};
 pub use geometry::{Conv2dGeometry, Pool2dGeometry};
 pub use gpu::Gpu;

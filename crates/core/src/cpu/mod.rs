@@ -10,6 +10,7 @@ pub use conv::{col2im, conv2d, conv2d_input_backward, conv2d_weight_backward, im
 pub use pool::{max_pool2d, max_pool2d_backward};
 
 use crate::kernels::adam::{hyper_values, AdamConfig};
+use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::MatmulSpec;
 
 /// C[m,n] = op(A)·op(B) (+ bias) (ReLU), as `shaders/matmul.wgsl`. A is [m,k] (or [k,m]
@@ -67,6 +68,48 @@ pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+/// What [`dense_head`] returns: the row stats and the gradients of the output layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseHeadOutput {
+    /// Per row: (loss, 1.0 if correct).
+    pub stats: Vec<f32>,
+    pub dw: Vec<f32>,
+    pub db: Vec<f32>,
+    /// dh = dz·Wᵀ, zero where h ≤ 0 when `relu_mask`.
+    pub dh: Vec<f32>,
+}
+
+/// The output layer's training step, as `shaders/dense_head.wgsl`, composed of the
+/// references of the ops it fuses: logits = h·W + b, the loss (gradient dz scaled by
+/// `grad_scale`), dW = hᵀ·dz, db = Σ dz, dh = dz·Wᵀ (then the ReLU mask).
+#[allow(clippy::too_many_arguments)]
+pub fn dense_head(
+    h: &[f32],
+    w: &[f32],
+    b: &[f32],
+    targets: &[f32],
+    rows: usize,
+    output: OutputKind,
+    grad_scale: f32,
+    relu_mask: bool,
+) -> DenseHeadOutput {
+    let classes = b.len();
+    let hidden = h.len() / rows;
+    let logits = matmul(h, w, rows, hidden, classes, MatmulSpec::NN, Some(b));
+    let loss = match output {
+        OutputKind::Softmax => softmax_cross_entropy(&logits, targets, classes, grad_scale),
+        OutputKind::Sigmoid => sigmoid_bce(&logits, targets, classes, grad_scale),
+    };
+    let dz = &loss.grad;
+    let dh = matmul(dz, w, rows, classes, hidden, MatmulSpec::NT, None);
+    DenseHeadOutput {
+        dw: matmul(h, dz, hidden, rows, classes, MatmulSpec::TN, None),
+        db: column_sum(dz, rows, classes),
+        dh: if relu_mask { relu_backward(&dh, h) } else { dh },
+        stats: loss.stats,
+    }
 }
 
 /// max(x, 0), as `relu_forward`.

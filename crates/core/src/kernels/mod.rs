@@ -8,6 +8,7 @@
 pub mod activation;
 pub mod adam;
 pub mod conv;
+pub mod dense_head;
 pub mod loss;
 pub mod matmul;
 pub mod matmul_plan;
