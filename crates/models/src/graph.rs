@@ -144,12 +144,36 @@ impl<'b, B: Backend> Network<'b, B> {
 
     /// The forward pass over `x` ([rows, …input shape]).
     pub fn forward(&self, x: &B::Tensor) -> Result<ForwardPass<B>> {
-        let rows = oddeven_core::Handle::shape(x).first().copied().unwrap_or(0);
+        self.forward_until(x, self.spec.layers.len())
+    }
+
+    /// The forward pass through the first `end` layers (the last activation is then the
+    /// input of layer `end`).
+    pub fn forward_until(&self, x: &B::Tensor, end: usize) -> Result<ForwardPass<B>> {
+        let start = ForwardPass {
+            ops: Vec::new(),
+            activations: vec![x.clone()],
+            saved: Vec::new(),
+            rows: oddeven_core::Handle::shape(x).first().copied().unwrap_or(0),
+        };
+        self.forward_on(start, end)
+    }
+
+    /// `pass` continued through the layers after those it covers, up to layer `end`.
+    pub fn forward_on(&self, pass: ForwardPass<B>, end: usize) -> Result<ForwardPass<B>> {
+        let ForwardPass {
+            ops,
+            mut activations,
+            mut saved,
+            rows,
+        } = pass;
         let fused = self.spec.fused_relu();
-        let mut rec = Recorder::new(self.backend);
-        let mut activations = vec![x.clone()];
-        let mut saved = Vec::with_capacity(self.spec.layers.len());
-        for (i, layer) in self.spec.layers.iter().enumerate() {
+        let mut rec = Recorder {
+            backend: self.backend,
+            ops,
+        };
+        let done = saved.len();
+        for (i, layer) in self.spec.layers.iter().enumerate().take(end).skip(done) {
             let input = &activations[i];
             let out = match layer {
                 Layer::Relu(_) if i > 0 && fused[i - 1] => Relu::fused::<B>(input),
@@ -176,10 +200,23 @@ impl<'b, B: Backend> Network<'b, B> {
         grads: &LayerTensors<B>,
         first_trained: usize,
     ) -> Result<Vec<B::Op>> {
+        self.backward_through(fwd, dlogits, grads, first_trained, self.spec.layers.len())
+    }
+
+    /// [`Network::backward`] from the gradient of layer `end`'s input, through layers
+    /// `end - 1` down to the first (the layers from `end` on were handled already).
+    pub fn backward_through(
+        &self,
+        fwd: &ForwardPass<B>,
+        grad_output: &B::Tensor,
+        grads: &LayerTensors<B>,
+        first_trained: usize,
+        end: usize,
+    ) -> Result<Vec<B::Op>> {
         let mut rec = Recorder::new(self.backend);
         let trained = |i: usize| i >= first_trained && self.spec.layers[i].params().is_some();
-        let mut grad = dlogits.clone();
-        for (i, layer) in self.spec.layers.iter().enumerate().rev() {
+        let mut grad = grad_output.clone();
+        for (i, layer) in self.spec.layers.iter().enumerate().take(end).rev() {
             let need_input_grad = (0..i).any(trained);
             if !trained(i) && !need_input_grad {
                 break;

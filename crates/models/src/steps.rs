@@ -14,7 +14,7 @@ use oddeven_core::Backend;
 use crate::data::DeviceData;
 use crate::error::Result;
 use crate::graph::{LayerTensors, LossStage, Network, Optimizer};
-use crate::sizes;
+use crate::{sizes, train_step};
 
 /// One launch of an epoch.
 #[derive(Debug, Clone, Copy)]
@@ -86,10 +86,9 @@ impl<B: Backend> Steps<B> {
         let adam = steps.part(std::mem::take(&mut opt.ops));
         if let (true, Some((x, y))) = (full_batch && n <= fits, data.whole()) {
             // The study's protocol: one step over the data tensors, nothing gathered.
-            let fwd = net.forward(x)?;
-            let loss = LossStage::new(b, spec.output, fwd.logits(), y, metrics, loss_scale)?;
-            let bwd = net.backward(&fwd, &loss.grad, &opt.grads, first_trained)?;
-            let step = steps.part(join([fwd.ops, loss.ops, bwd]));
+            let ops =
+                train_step::record(net, x, y, metrics, loss_scale, &opt.grads, first_trained)?;
+            let step = steps.part(ops);
             steps.programs.push(vec![step, adam]);
             steps.launches.push(Launch {
                 program: 0,
@@ -103,10 +102,16 @@ impl<B: Backend> Steps<B> {
                 let x = b.zeros(&spec.input.with_rows(rows), "batch x")?;
                 let y = b.zeros(&[rows, spec.classes()], "batch y")?;
                 let gathers = data.gathers(b, &steps.index, &x, &y)?;
-                let fwd = net.forward(&x)?;
-                let loss = LossStage::new(b, spec.output, fwd.logits(), &y, metrics, loss_scale)?;
-                let bwd = net.backward(&fwd, &loss.grad, &opt.grads, first_trained)?;
-                let step = steps.part(join([gathers, fwd.ops, loss.ops, bwd]));
+                let ops = train_step::record(
+                    net,
+                    &x,
+                    &y,
+                    metrics,
+                    loss_scale,
+                    &opt.grads,
+                    first_trained,
+                )?;
+                let step = steps.part(join([gathers, ops]));
                 steps.programs.push(vec![step, adam]);
                 let program = steps.programs.len() - 1;
                 steps.launches.extend((0..count).map(|k| Launch {
