@@ -191,6 +191,30 @@ fn bad_models_and_sizes_are_clear_errors_before_training() {
         "{}",
         stderr(&o)
     );
+    // So is an unknown ODDEVEN_FUSED_HEAD.
+    let o = Command::new(env!("CARGO_BIN_EXE_oddeven"))
+        .args([
+            "train",
+            "--task",
+            "softmax-odd",
+            "--limit",
+            "100",
+            "--epochs",
+            "1",
+            "--out",
+            out_s,
+        ])
+        .env("ODDEVEN_DATA", mnist_dir())
+        .env("ODDEVEN_FUSED_HEAD", "sometimes")
+        .env("ODDEVEN_DEVICE", "software")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("ODDEVEN_FUSED_HEAD") && stderr(&o).contains("on or off"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::adapter::{pick_adapter, AdapterSummary, DeviceChoice};
@@ -51,6 +52,9 @@ struct GpuInner {
     /// Scratch tensors by element count, shared by ops that use them only within
     /// themselves (e.g. im2col matrices); ops run one after another, so sharing is safe.
     scratch: Mutex<HashMap<usize, Tensor>>,
+    /// Whether training steps run the output layer as `dense_head.wgsl` (see
+    /// [`Gpu::set_fused_output_layer`]).
+    fused_output_layer: AtomicBool,
 }
 
 impl fmt::Debug for Gpu {
@@ -58,6 +62,23 @@ impl fmt::Debug for Gpu {
         f.debug_struct("Gpu")
             .field("adapter", &self.inner.summary)
             .finish()
+    }
+}
+
+/// Environment variable that turns the fused output layer on or off (`on`/`off`).
+pub const FUSED_HEAD_ENV: &str = "ODDEVEN_FUSED_HEAD";
+
+fn fused_output_layer_default(summary: &AdapterSummary) -> Result<bool> {
+    let value = std::env::var(FUSED_HEAD_ENV).unwrap_or_default();
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(!summary.is_software()),
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
+        _ => Err(CoreError::BadEnv {
+            var: FUSED_HEAD_ENV,
+            value,
+            expected: "on or off",
+        }),
     }
 }
 
@@ -107,6 +128,7 @@ impl Gpu {
             }
         })?;
         let steps = StepTable::new(&device);
+        let fused_output_layer = fused_output_layer_default(&summary)?;
         let gpu = Gpu {
             inner: Arc::new(GpuInner {
                 adapter,
@@ -119,9 +141,23 @@ impl Gpu {
                 step_lock: Mutex::new(()),
                 staging: Mutex::new(None),
                 scratch: Mutex::new(HashMap::new()),
+                fused_output_layer: AtomicBool::new(fused_output_layer),
             }),
         };
         Ok(gpu)
+    }
+
+    /// Whether training steps run the output layer fused (`dense_head.wgsl`: 3 launches
+    /// instead of 7). On by default on GPUs; off on software adapters, where its
+    /// per-lane gathers make the full-batch MLP head several times slower than unfused.
+    /// `ODDEVEN_FUSED_HEAD=on|off` overrides the default; tests set it per device.
+    pub fn fuses_output_layer(&self) -> bool {
+        self.inner.fused_output_layer.load(Ordering::Relaxed)
+    }
+
+    /// Turns the fused output layer on or off for ops built from now on.
+    pub fn set_fused_output_layer(&self, on: bool) {
+        self.inner.fused_output_layer.store(on, Ordering::Relaxed);
     }
 
     /// Like [`Gpu::new`] with the choice from `ODDEVEN_DEVICE` (default auto).

@@ -106,6 +106,9 @@ impl Backend for Gpu {
         kernel(loss::loss(self, kind, logits, targets, grad, stats, scale))
     }
     fn dense_head(&self, head: &DenseHead<'_, Tensor>) -> Result<Option<Vec<GpuOp>>> {
+        if !self.fuses_output_layer() {
+            return Ok(None);
+        }
         Ok(dense_head::dense_head(self, head)?.map(|d| vec![GpuOp::Kernel(d)]))
     }
     fn reduce_metrics(&self, stats: &Tensor, metrics: &Tensor, loss_scale: f32) -> Result<GpuOp> {

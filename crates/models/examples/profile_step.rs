@@ -1,12 +1,12 @@
 //! The GPU time of every kernel of one training step (`cargo xtask bench --profile`), from
 //! timestamp queries, on the adapter `ODDEVEN_DEVICE` picks. One step = gathers of a
-//! minibatch (none for a full batch), forward, loss, metrics, backward, Adam — the op list
-//! the training loop runs.
+//! minibatch (none for a full batch), then `train_step::record` (forward, loss, metrics,
+//! backward) and Adam — the op list the training loop runs.
 //!
 //! Usage: profile_step [MODEL] [BATCH|full] [ROWS]   (defaults: mlp 64 28465)
 
 use oddeven_core::{Backend, Gpu, StepValues};
-use oddeven_models::graph::{LossStage, Network, Optimizer};
+use oddeven_models::graph::{Network, Optimizer};
 use oddeven_models::{Architecture, OutputKind, Params, MNIST_INPUT};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,19 +40,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ops.push(gpu.gather_rows(&y_all, &index, &y, 0)?);
         (x, y)
     };
-    let fwd = net.forward(&x)?;
-    let loss = LossStage::new(
-        &gpu,
-        spec.output,
-        fwd.logits(),
+    ops.extend(oddeven_models::train_step::record(
+        &net,
+        &x,
         &y,
         &metrics,
         1.0 / rows as f32,
-    )?;
-    let bwd = net.backward(&fwd, &loss.grad, &opt.grads, 0)?;
-    ops.extend(fwd.ops);
-    ops.extend(loss.ops);
-    ops.extend(bwd);
+        &opt.grads,
+        0,
+    )?);
     let list: Vec<_> = ops.iter().chain(&opt.ops).collect();
     let step = StepValues::default();
     // Warm up (pipelines, caches), then measure.

@@ -24,7 +24,7 @@ pub mod params;
 pub mod sizes;
 mod steps;
 pub mod train;
-mod train_step;
+pub mod train_step;
 pub mod transfer;
 
 pub use arch::{Architecture, ModelSpec, DEFAULT_HIDDEN, MNIST_INPUT};

@@ -15,7 +15,7 @@ use crate::layers::Layer;
 /// The ops of one step on `x` with one-hot `targets`: the gradients (the batch mean)
 /// into `grads` for the layers from `first_trained` on, and the batch's (loss ×
 /// `loss_scale`, correct) into the metrics slot of the step values.
-pub(crate) fn record<B: Backend>(
+pub fn record<B: Backend>(
     net: &Network<'_, B>,
     x: &B::Tensor,
     targets: &B::Tensor,

@@ -83,6 +83,21 @@ fn backward_matches_finite_differences() {
 /// loss history.
 fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: usize) {
     let Some(gpu) = gpu() else { return };
+    // Both ways of running the output layer on the GPU: op by op, and fused
+    // (dense_head.wgsl), whatever this adapter's default.
+    for fused in [false, true] {
+        gpu.set_fused_output_layer(fused);
+        compare_on(&gpu, spec, rows, batch, first_trained);
+    }
+}
+
+fn compare_on(
+    gpu: &oddeven_core::Gpu,
+    spec: &ModelSpec,
+    rows: usize,
+    batch: Option<usize>,
+    first_trained: usize,
+) {
     let (x, labels, _) = tiny_problem(spec, rows, 2);
     let data = DataRef {
         features: &x,
@@ -97,7 +112,7 @@ fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: u
     };
     let start = Params::init(spec.clone(), 9).unwrap();
     let (mut on_gpu, mut on_ref) = (start.clone(), start.clone());
-    let rg = train(&gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
+    let rg = train(gpu, &mut on_gpu, data, data, &cfg, &mut |_| {}).unwrap();
     let rr = train(
         &ReferenceBackend,
         &mut on_ref,
@@ -107,7 +122,10 @@ fn compare(spec: &ModelSpec, rows: usize, batch: Option<usize>, first_trained: u
         &mut |_| {},
     )
     .unwrap();
-    let what = format!("{spec} batch {batch:?} first trained {first_trained}");
+    let what = format!(
+        "{spec} batch {batch:?} first trained {first_trained} fused head {}",
+        gpu.fuses_output_layer()
+    );
     assert_eq!(rg.loss_history.len(), 3, "{what}");
     assert_eq!(rg.loss_history.len(), rr.loss_history.len(), "{what}");
     assert_eq!(
