@@ -167,54 +167,35 @@ fn bad_models_and_sizes_are_clear_errors_before_training() {
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         assert!(stderr(&o).contains("--batch-size"), "{}", stderr(&o));
     }
-    // An unknown matmul variant is refused, not ignored.
-    let o = Command::new(env!("CARGO_BIN_EXE_oddeven"))
-        .args([
-            "train",
-            "--task",
-            "softmax-odd",
-            "--limit",
-            "100",
-            "--epochs",
-            "1",
-            "--out",
-            out_s,
-        ])
-        .env("ODDEVEN_DATA", mnist_dir())
-        .env("ODDEVEN_MATMUL", "fastest")
-        .env("ODDEVEN_DEVICE", "software")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("ODDEVEN_MATMUL") && stderr(&o).contains("vec4"),
-        "{}",
-        stderr(&o)
-    );
-    // So is an unknown ODDEVEN_FUSED_HEAD.
-    let o = Command::new(env!("CARGO_BIN_EXE_oddeven"))
-        .args([
-            "train",
-            "--task",
-            "softmax-odd",
-            "--limit",
-            "100",
-            "--epochs",
-            "1",
-            "--out",
-            out_s,
-        ])
-        .env("ODDEVEN_DATA", mnist_dir())
-        .env("ODDEVEN_FUSED_HEAD", "sometimes")
-        .env("ODDEVEN_DEVICE", "software")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("ODDEVEN_FUSED_HEAD") && stderr(&o).contains("on or off"),
-        "{}",
-        stderr(&o)
-    );
+    // Unknown values of the kernel switches are refused, not ignored.
+    for (var, value, expected) in [
+        ("ODDEVEN_MATMUL", "fastest", "vec4"),
+        ("ODDEVEN_FUSED_HEAD", "sometimes", "on or off"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_oddeven"))
+            .args([
+                "train",
+                "--task",
+                "softmax-odd",
+                "--limit",
+                "100",
+                "--epochs",
+                "1",
+                "--out",
+                out_s,
+            ])
+            .env("ODDEVEN_DATA", mnist_dir())
+            .env(var, value)
+            .env("ODDEVEN_DEVICE", "software")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{var}={value}");
+        assert!(
+            stderr(&o).contains(var) && stderr(&o).contains(expected),
+            "{}",
+            stderr(&o)
+        );
+    }
 }
 
 #[test]
