@@ -149,7 +149,7 @@ impl Gpu {
 
     /// Whether training steps run the output layer fused (`dense_head.wgsl`: 3 launches
     /// instead of 7). On by default on GPUs; off on software adapters, where its
-    /// per-lane gathers make the full-batch MLP head several times slower than unfused.
+    /// per-lane gathers made the full-batch MLP head 3× slower than unfused (266 vs 87 ms).
     /// `ODDEVEN_FUSED_HEAD=on|off` overrides the default; tests set it per device.
     pub fn fuses_output_layer(&self) -> bool {
         self.inner.fused_output_layer.load(Ordering::Relaxed)
