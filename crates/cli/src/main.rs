@@ -65,7 +65,8 @@ fn default_sigpipe() {
 
 /// Mesa's Vulkan drivers print `error: XDG_RUNTIME_DIR is invalid…` on machines without
 /// one (containers, CI) although nothing is wrong; a run that succeeds should print
-/// nothing that looks like an error. Point it at a fresh private directory instead.
+/// nothing that looks like an error. Point it at a private directory instead: one per user,
+/// reused by every run (so runs leave nothing new behind), made with mode 0700.
 fn quiet_vulkan_loader() {
     let valid = std::env::var_os("XDG_RUNTIME_DIR")
         .map(std::path::PathBuf::from)
@@ -73,17 +74,28 @@ fn quiet_vulkan_loader() {
     if valid {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("oddeven-xdg-{}", std::process::id()));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    if builder.create(&dir).is_ok() || dir.is_dir() {
+    if let Some(dir) = private_runtime_dir() {
         // Single-threaded here: nothing else reads the environment yet.
         std::env::set_var("XDG_RUNTIME_DIR", &dir);
     }
+}
+
+#[cfg(unix)]
+fn private_runtime_dir() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("oddeven-xdg-{uid}"));
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    // Use it only if it is ours and private (not a directory someone else made there).
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    let private = meta.is_dir() && meta.uid() == uid && meta.permissions().mode() & 0o077 == 0;
+    private.then_some(dir)
+}
+
+#[cfg(not(unix))]
+fn private_runtime_dir() -> Option<std::path::PathBuf> {
+    None
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -417,3 +417,21 @@ fn every_command_has_help() {
         assert!(text.contains(flag), "train --help lacks {flag}");
     }
 }
+
+/// Without XDG_RUNTIME_DIR (containers, CI) the Vulkan driver would print
+/// `error: XDG_RUNTIME_DIR is invalid…` on a good run; the CLI gives it a private one.
+#[test]
+fn no_false_error_without_xdg_runtime_dir() {
+    if !adapter_available() {
+        return;
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_oddeven"))
+        .arg("devices")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(!all.contains("XDG_RUNTIME_DIR"), "{all}");
+    assert!(all.contains("llvmpipe") || all.contains("vulkan"), "{all}");
+}

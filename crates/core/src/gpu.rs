@@ -65,23 +65,6 @@ impl fmt::Debug for Gpu {
     }
 }
 
-/// Environment variable that turns the fused output layer on or off (`on`/`off`).
-pub const FUSED_HEAD_ENV: &str = "ODDEVEN_FUSED_HEAD";
-
-fn fused_output_layer_default(summary: &AdapterSummary) -> Result<bool> {
-    let value = std::env::var(FUSED_HEAD_ENV).unwrap_or_default();
-    match value.trim().to_ascii_lowercase().as_str() {
-        "" => Ok(!summary.is_software()),
-        "on" | "1" => Ok(true),
-        "off" | "0" => Ok(false),
-        _ => Err(CoreError::BadEnv {
-            var: FUSED_HEAD_ENV,
-            value,
-            expected: "on or off",
-        }),
-    }
-}
-
 impl Gpu {
     /// Opens the adapter `choice` asks for, with the adapter's own buffer-size limits.
     pub fn new(choice: DeviceChoice) -> Result<Self> {
@@ -128,7 +111,7 @@ impl Gpu {
             }
         })?;
         let steps = StepTable::new(&device);
-        let fused_output_layer = fused_output_layer_default(&summary)?;
+        let fused_output_layer = crate::kernels::dense_head::on_by_default(&summary)?;
         let gpu = Gpu {
             inner: Arc::new(GpuInner {
                 adapter,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod geometry;
 pub mod gpu;
 pub mod gpu_backend;
+pub mod host;
 pub mod kernels;
 pub mod profile;
 pub mod reference;

@@ -121,19 +121,6 @@ pub fn simd_level() -> &'static str {
     }
 }
 
-/// The host's physical memory (Linux: /proc/meminfo), else 16 GiB.
-fn host_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(16 << 30, |kb| kb * 1024)
-}
-
 fn write_array<T: Copy>(t: &HostArray<T>, data: &[T]) -> Result<()>
 where
     HostArray<T>: Handle,
@@ -158,7 +145,7 @@ impl Backend for CpuBackend {
         self.summary.clone()
     }
     fn max_tensor_bytes(&self) -> u64 {
-        host_memory_bytes()
+        oddeven_core::host::host_memory_bytes()
     }
 
     fn zeros(&self, shape: &[usize], _label: &str) -> Result<CpuTensor> {

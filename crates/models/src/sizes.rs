@@ -52,19 +52,6 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
 }
 
-/// The host's physical memory (Linux: /proc/meminfo), or 16 GiB where it cannot be read.
-pub fn host_memory_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(16 << 30, |kb| kb * 1024)
-}
-
 /// Every parameter tensor within the per-tensor limit, and parameters with gradients and
 /// Adam moments (×4, plus the host copy) within 80 % of the host's memory.
 pub fn check_model(spec: &ModelSpec, max_tensor_bytes: u64) -> Result<()> {
@@ -83,7 +70,7 @@ pub fn check_model(spec: &ModelSpec, max_tensor_bytes: u64) -> Result<()> {
         }
     }
     let state = spec.param_count() as u64 * F32 * 5;
-    let limit = host_memory_bytes() / 10 * 8;
+    let limit = oddeven_core::host::host_memory_bytes() / 10 * 8;
     if state > limit {
         return Err(ModelError::Shape {
             layer: format!("model {}", spec.layer_string()),
@@ -115,7 +102,7 @@ pub fn check_model(spec: &ModelSpec, max_tensor_bytes: u64) -> Result<()> {
 pub fn rows_per_step(spec: &ModelSpec, max_tensor_bytes: u64) -> usize {
     let f = footprint(spec);
     let fits_tensor = (max_tensor_bytes / f.largest.max(1)) as usize;
-    let fits_memory = (host_memory_bytes() / 10 * 6 / f.total.max(1)) as usize;
+    let fits_memory = (oddeven_core::host::host_memory_bytes() / 10 * 6 / f.total.max(1)) as usize;
     fits_tensor.min(fits_memory).max(1)
 }
 

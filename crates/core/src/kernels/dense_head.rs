@@ -6,13 +6,33 @@
 //! reduced into the metrics slot by `reduce_metrics` as before.
 
 use super::{build, groups_1d, shape_err, to_u32, Dispatch};
+use crate::adapter::AdapterSummary;
 use crate::backend::DenseHead;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::gpu::Gpu;
 use crate::kernels::loss::OutputKind;
 use crate::tensor::Tensor;
 
 const SRC: &str = include_str!("../../../../shaders/dense_head.wgsl");
+
+/// Environment variable that turns the fused output layer on or off (`on`/`off`).
+pub const FUSED_HEAD_ENV: &str = "ODDEVEN_FUSED_HEAD";
+
+/// Whether a device runs the fused output layer: `ODDEVEN_FUSED_HEAD` where set, else on
+/// GPUs and off on software adapters (see [`Gpu::fuses_output_layer`]).
+pub(crate) fn on_by_default(summary: &AdapterSummary) -> Result<bool> {
+    let value = std::env::var(FUSED_HEAD_ENV).unwrap_or_default();
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" => Ok(!summary.is_software()),
+        "on" | "1" => Ok(true),
+        "off" | "0" => Ok(false),
+        _ => Err(CoreError::BadEnv {
+            var: FUSED_HEAD_ENV,
+            value,
+            expected: "on or off",
+        }),
+    }
+}
 
 /// Rows per workgroup of the block pass (`ROWS` in the shader).
 const ROWS: usize = 64;
