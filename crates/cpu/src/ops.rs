@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use oddeven_core::kernels::adam::hyper_values;
 use oddeven_core::kernels::loss::OutputKind;
 use oddeven_core::kernels::matmul::as_matrix;
-use oddeven_core::kernels::reduce::split_first_axis;
+use oddeven_core::kernels::reduce::gather_dims;
 use oddeven_core::{CoreError, Handle, Result};
 use rayon::prelude::*;
 
@@ -316,19 +316,7 @@ pub(crate) fn gather_rows(
     out: &CpuTensor,
     first_row: usize,
 ) -> Result<CpuOp> {
-    let (src_rows, cols) = split_first_axis(src.shape());
-    let (rows, out_cols) = split_first_axis(out.shape());
-    if out_cols != cols || rows > index.len() {
-        return Err(shape_err(
-            "gather_rows",
-            format!(
-                "src {:?}, index {:?}, out {:?}",
-                src.shape(),
-                index.shape(),
-                out.shape()
-            ),
-        ));
-    }
+    let (src_rows, rows, cols) = gather_dims(src.shape(), index.len(), out.shape())?;
     check_distinct("gather_rows", &[id_of(src)], &[id_of(out)])?;
     let (src, index, out) = (src.clone(), index.clone(), out.clone());
     Ok(CpuOp::new("gather_rows", move |step| {

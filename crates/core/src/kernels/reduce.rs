@@ -141,19 +141,7 @@ pub fn gather_rows(
     out: &Tensor,
     first_row: usize,
 ) -> Result<Dispatch> {
-    let (src_rows, cols) = split_first_axis(src.shape());
-    let (rows, out_cols) = split_first_axis(out.shape());
-    if out_cols != cols || rows > index.len() {
-        return Err(shape_err(
-            "gather_rows",
-            format!(
-                "src {:?}, index {:?}, out {:?}: out must be [at most index length, …src row shape]",
-                src.shape(),
-                index.shape(),
-                out.shape()
-            ),
-        ));
-    }
+    let (src_rows, rows, cols) = gather_dims(src.shape(), index.len(), out.shape())?;
     let params = [
         to_u32("gather_rows", "rows", rows)?,
         to_u32("gather_rows", "cols", cols)?,
@@ -191,6 +179,27 @@ pub fn gather_rows(
             ..StepBounds::default()
         })
     })
+}
+
+/// (source rows, rows gathered, values per row) of a gather from `src` through an index
+/// of `index_len` entries into `out`, or why the shapes do not fit: the one check every
+/// backend's `gather_rows` makes.
+pub fn gather_dims(
+    src: &[usize],
+    index_len: usize,
+    out: &[usize],
+) -> Result<(usize, usize, usize)> {
+    let (src_rows, cols) = split_first_axis(src);
+    let (rows, out_cols) = split_first_axis(out);
+    if out_cols != cols || rows > index_len {
+        return Err(shape_err(
+            "gather_rows",
+            format!(
+                "src {src:?}, index [{index_len}], out {out:?}: out must be [at most index length, …src row shape]"
+            ),
+        ));
+    }
+    Ok((src_rows, rows, cols))
 }
 
 /// (rows, values per row) of a shape whose first axis counts examples.

@@ -10,7 +10,7 @@ use crate::error::{CoreError, Result};
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::{as_matrix, shape_dims, MatmulSpec};
-use crate::kernels::reduce::split_first_axis;
+use crate::kernels::reduce::gather_dims;
 use crate::step::StepValues;
 
 mod host;
@@ -254,17 +254,7 @@ impl Backend for ReferenceBackend {
         out: &HostTensor,
         first_row: usize,
     ) -> Result<HostOp> {
-        let (_, cols) = split_first_axis(&src.shape);
-        let (rows, out_cols) = split_first_axis(&out.shape);
-        if out_cols != cols || rows > index.len() {
-            return Err(shape_err(
-                "gather_rows",
-                format!(
-                    "src {:?}, index {:?}, out {:?}",
-                    src.shape, index.shape, out.shape
-                ),
-            ));
-        }
+        let (_, rows, cols) = gather_dims(&src.shape, index.len(), &out.shape)?;
         let (src, index, out) = (src.clone(), index.clone(), out.clone());
         Ok(op("gather_rows", move |step| {
             let index = index.get();
