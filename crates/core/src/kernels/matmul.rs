@@ -210,83 +210,70 @@ pub fn matmul_planned_for(
         "matmul {m}x{k}x{n} {spec:?} {:?} swapped={} split={}",
         plan.variant, plan.swap, plan.split
     );
+    // One launch of the register or tiled kernel writing into `out` (C, or the split-K
+    // partial sums); both bind A, B, the bias and the output alike.
+    let launch = |file: &'static str,
+                  src: &'static str,
+                  constants: &[(&str, f64)],
+                  params: [u32; 4],
+                  out: &Tensor,
+                  label: String| {
+        let pipeline = gpu.pipeline(file, src, "main", constants)?;
+        build(
+            gpu,
+            label,
+            pipeline,
+            Some(bytemuck::cast_slice(&params)),
+            &[
+                (1, a.binding()),
+                (2, b.binding()),
+                (3, bias_binding.binding()),
+                (4, out.binding()),
+            ],
+            plan.groups,
+        )
+    };
+    // Transposes, epilogue and (tiled) whether C holds split-K partial sums.
+    let constants = |partial: bool| {
+        [
+            ("TRANS_A", flag(trans_a)),
+            ("TRANS_B", flag(trans_b)),
+            ("TRANS_C", flag(plan.swap && !partial)),
+            ("HAS_BIAS", flag(bias.is_some() && !partial)),
+            ("RELU", flag(spec.relu && !partial)),
+            ("PARTIAL", flag(partial)),
+        ]
+    };
     match plan.variant {
-        MatmulVariant::Register => {
-            let constants = [
-                ("TRANS_A", flag(trans_a)),
-                ("TRANS_B", flag(trans_b)),
-                ("TRANS_C", flag(plan.swap)),
-                ("HAS_BIAS", flag(bias.is_some())),
-                ("RELU", flag(spec.relu)),
-            ];
-            let pipeline = gpu.pipeline("matmul.wgsl", REGISTER_SRC, "main", &constants)?;
-            let params = [m32, n32, k32, plan.groups[1]];
-            build(
-                gpu,
-                label,
-                pipeline,
-                Some(bytemuck::cast_slice(&params)),
-                &[
-                    (1, a.binding()),
-                    (2, b.binding()),
-                    (3, bias_binding.binding()),
-                    (4, c.binding()),
-                ],
-                plan.groups,
-            )
-        }
-        MatmulVariant::Tiled if plan.split == 1 => {
-            let constants = [
-                ("TRANS_A", flag(trans_a)),
-                ("TRANS_B", flag(trans_b)),
-                ("TRANS_C", flag(plan.swap)),
-                ("HAS_BIAS", flag(bias.is_some())),
-                ("RELU", flag(spec.relu)),
-                ("PARTIAL", 0.0),
-            ];
-            let pipeline = gpu.pipeline("matmul_tiled.wgsl", TILED_SRC, "main", &constants)?;
-            let params = [m32, n32, k32, k32.next_multiple_of(TILE_K as u32)];
-            build(
-                gpu,
-                label,
-                pipeline,
-                Some(bytemuck::cast_slice(&params)),
-                &[
-                    (1, a.binding()),
-                    (2, b.binding()),
-                    (3, bias_binding.binding()),
-                    (4, c.binding()),
-                ],
-                plan.groups,
-            )
-        }
+        MatmulVariant::Register => launch(
+            "matmul.wgsl",
+            REGISTER_SRC,
+            &constants(false)[..5],
+            [m32, n32, k32, plan.groups[1]],
+            c,
+            label,
+        ),
+        MatmulVariant::Tiled if plan.split == 1 => launch(
+            "matmul_tiled.wgsl",
+            TILED_SRC,
+            &constants(false),
+            [m32, n32, k32, k32.next_multiple_of(TILE_K as u32)],
+            c,
+            label,
+        ),
         MatmulVariant::Tiled => {
             // Split-K: every K range writes its partial sums to its slice of a scratch
             // buffer (shared with other ops of this size: each op fills it before reading
             // it, and ops run one after another), then one pass adds them up.
             let partial = gpu.scratch(plan.split * m * n)?;
-            let constants = [
-                ("TRANS_A", flag(trans_a)),
-                ("TRANS_B", flag(trans_b)),
-                ("TRANS_C", 0.0),
-                ("HAS_BIAS", 0.0),
-                ("RELU", 0.0),
-                ("PARTIAL", 1.0),
-            ];
-            let pipeline = gpu.pipeline("matmul_tiled.wgsl", TILED_SRC, "main", &constants)?;
-            let params = [m32, n32, k32, to_u32("matmul", "K split", plan.k_split)?];
-            let main = build(
-                gpu,
+            let k_split = to_u32("matmul", "K split", plan.k_split)?;
+            let main = launch(
+                "matmul_tiled.wgsl",
+                TILED_SRC,
+                &constants(true),
+                [m32, n32, k32, k_split],
+                &partial,
                 label.clone(),
-                pipeline,
-                Some(bytemuck::cast_slice(&params)),
-                &[
-                    (1, a.binding()),
-                    (2, b.binding()),
-                    (3, bias_binding.binding()),
-                    (4, partial.binding()),
-                ],
-                plan.groups,
             )?;
             let reduce = split_reduce(gpu, &partial, c, bias, spec.relu, plan, &label)?;
             Ok(main.followed_by(reduce))
