@@ -39,6 +39,19 @@ impl<T: Clone> HostArray<T> {
     pub(super) fn set(&self, values: Vec<T>) {
         *self.lock() = values;
     }
+    /// Overwrites the contents with `data`, which must hold exactly as many values.
+    pub(super) fn write_all(&self, data: &[T]) -> crate::error::Result<()> {
+        let expected = self.shape.iter().product();
+        if data.len() != expected {
+            return Err(crate::error::CoreError::DataLength {
+                got: data.len(),
+                expected,
+                shape: self.shape.clone(),
+            });
+        }
+        self.set(data.to_vec());
+        Ok(())
+    }
 }
 
 impl<T> fmt::Debug for HostArray<T> {

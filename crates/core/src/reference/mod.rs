@@ -6,7 +6,7 @@
 use crate::adapter::AdapterSummary;
 use crate::backend::{Backend, Handle};
 use crate::cpu;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::geometry::{Conv2dGeometry, Pool2dGeometry};
 use crate::kernels::loss::OutputKind;
 use crate::kernels::matmul::{as_matrix, shape_dims, MatmulSpec};
@@ -49,15 +49,7 @@ impl Backend for ReferenceBackend {
         Ok(t)
     }
     fn write(&self, t: &HostTensor, data: &[f32]) -> Result<()> {
-        if data.len() != t.len() {
-            return Err(CoreError::DataLength {
-                got: data.len(),
-                expected: t.len(),
-                shape: t.shape.clone(),
-            });
-        }
-        t.set(data.to_vec());
-        Ok(())
+        t.write_all(data)
     }
     fn read(&self, t: &HostTensor) -> Result<Vec<f32>> {
         Ok(t.get())
@@ -78,15 +70,7 @@ impl Backend for ReferenceBackend {
         Ok(HostArray::new(shape, vec![0; shape.iter().product()]))
     }
     fn write_indices(&self, t: &HostIndices, data: &[u32]) -> Result<()> {
-        if data.len() != t.len() {
-            return Err(CoreError::DataLength {
-                got: data.len(),
-                expected: t.len(),
-                shape: t.shape.clone(),
-            });
-        }
-        t.set(data.to_vec());
-        Ok(())
+        t.write_all(data)
     }
     fn read_indices(&self, t: &HostIndices) -> Result<Vec<u32>> {
         Ok(t.get())
