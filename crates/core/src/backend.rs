@@ -134,6 +134,11 @@ pub trait Backend {
         stats: &Self::Tensor,
         scale: f32,
     ) -> Result<Self::Op>;
+    /// Whether [`Backend::dense_head`] may fuse anything on this backend (asked before the
+    /// caller allocates the fused op's tensors).
+    fn fuses_dense_head(&self) -> bool {
+        false
+    }
     /// The output layer's training step fused, where the backend does that for this
     /// shape (see [`DenseHead`]); `Ok(None)` where it does not, and the caller records
     /// the matmul, [`Backend::loss`] and the layer's backward ops one by one.

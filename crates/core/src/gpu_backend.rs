@@ -105,6 +105,9 @@ impl Backend for Gpu {
     ) -> Result<GpuOp> {
         kernel(loss::loss(self, kind, logits, targets, grad, stats, scale))
     }
+    fn fuses_dense_head(&self) -> bool {
+        self.fuses_output_layer()
+    }
     fn dense_head(&self, head: &DenseHead<'_, Tensor>) -> Result<Option<Vec<GpuOp>>> {
         if !self.fuses_output_layer() {
             return Ok(None);

@@ -27,11 +27,12 @@ pub fn record<B: Backend>(
     let b = net.backend;
     let layers = &net.spec.layers;
     let last = layers.len().saturating_sub(1);
-    let head_is_trained =
-        first_trained <= last && matches!(layers.get(last), Some(Layer::Linear(_)));
+    let fusable = b.fuses_dense_head()
+        && first_trained <= last
+        && matches!(layers.get(last), Some(Layer::Linear(_)));
     let mut fwd = net.forward_until(x, last)?;
     if let (true, Some(params), Some(grad)) = (
-        head_is_trained,
+        fusable,
         net.weights.get(last).and_then(Option::as_ref),
         grads.get(last).and_then(Option::as_ref),
     ) {
